@@ -1,0 +1,140 @@
+from datetime import UTC
+from email.utils import format_datetime
+
+from django import forms
+from django.core import validators
+
+from . import rules
+
+SAMESITE_CHOICES = [("", "(not set)"), ("Lax", "Lax"), ("Strict", "Strict"), ("None", "None")]
+# A 32-bit range keeps Expires (computed from Max-Age) a date any server can print.
+MAX_AGE_LIMIT = 2**31 - 1
+
+
+class CookieRulesMixin:
+    """Turns the rules module's `refused` findings into field errors."""
+
+    def __init__(self, *args, context=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.context = context or rules.RequestContext()
+        # Labels are the parameter names, so the form reads like the call.
+        for name, form_field in self.fields.items():
+            form_field.label = name
+            # The rules module explains control characters, NUL included, with
+            # a fix; Django's generic NUL check would answer first and say less.
+            form_field.validators = [
+                v
+                for v in form_field.validators
+                if not isinstance(v, validators.ProhibitNullCharactersValidator)
+            ]
+
+    def apply_rules(self, cookie):
+        for finding in rules.refused(rules.evaluate(cookie, self.context)):
+            target = finding.field if finding.field in self.fields else None
+            if target is None or target not in self.errors:
+                self.add_error(target, finding.message)
+
+
+class SetCookieForm(CookieRulesMixin, forms.Form):
+    """Fields named exactly like HttpResponse.set_cookie's parameters."""
+
+    key = forms.CharField(required=False, strip=False, max_length=256)
+    value = forms.CharField(required=False, strip=False, widget=forms.TextInput)
+    max_age = forms.IntegerField(
+        required=False,
+        min_value=-MAX_AGE_LIMIT,
+        max_value=MAX_AGE_LIMIT,
+        help_text="Seconds. 0 or less deletes the cookie.",
+        error_messages={"invalid": "max_age must be a whole number of seconds, e.g. 3600."},
+    )
+    expires = forms.DateTimeField(
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
+        help_text="UTC.",
+        error_messages={"invalid": "expires must be a UTC date and time such as 2030-01-31T12:00."},
+    )
+    path = forms.CharField(
+        required=False, strip=False, initial="/", help_text="Blank: no Path attribute."
+    )
+    domain = forms.CharField(required=False, strip=False, help_text="Blank: host-only.")
+    secure = forms.BooleanField(required=False)
+    httponly = forms.BooleanField(required=False)
+    samesite = forms.ChoiceField(
+        required=False,
+        choices=SAMESITE_CHOICES,
+        error_messages={
+            "invalid_choice": "samesite must be Lax, Strict or None, or blank to leave "
+            "it out; %(value)s is not one of them."
+        },
+    )
+    partitioned = forms.BooleanField(
+        required=False, help_text="Not in Django's set_cookie: Cookie Lab adds it."
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("max_age") is not None and data.get("expires") is not None:
+            self.add_error(
+                "expires",
+                "Give max_age or expires, not both: Django's set_cookie refuses the pair "
+                "(\"'expires' and 'max_age' can't be used together\").",
+            )
+        if "key" in data and "value" in data:
+            self.apply_rules(
+                rules.ProposedCookie(
+                    name=data["key"],
+                    value=data["value"],
+                    max_age=data.get("max_age"),
+                    expires=data.get("expires"),
+                    path=data.get("path", ""),
+                    domain=data.get("domain", ""),
+                    secure=data.get("secure", False),
+                    httponly=data.get("httponly", False),
+                    samesite=data.get("samesite", ""),
+                    partitioned=data.get("partitioned", False),
+                )
+            )
+        return data
+
+    def set_cookie_kwargs(self):
+        """Keyword arguments for setcookie.set_cookie, exactly as the user gave them."""
+        data = self.cleaned_data
+        expires = data["expires"]
+        return {
+            "key": data["key"],
+            "value": data["value"],
+            "max_age": data["max_age"],
+            "expires": format_datetime(expires.astimezone(UTC), usegmt=True) if expires else None,
+            "path": data["path"] or None,
+            "domain": data["domain"] or None,
+            "secure": data["secure"],
+            "httponly": data["httponly"],
+            "samesite": data["samesite"] or None,
+            "partitioned": data["partitioned"],
+        }
+
+
+class DeleteCookieForm(CookieRulesMixin, forms.Form):
+    """HttpResponse.delete_cookie's parameters."""
+
+    key = forms.CharField(required=False, strip=False, max_length=256)
+    path = forms.CharField(required=False, strip=False, initial="/")
+    domain = forms.CharField(required=False, strip=False)
+
+    def clean(self):
+        data = super().clean()
+        if "key" in data:
+            self.apply_rules(
+                rules.ProposedCookie(
+                    name=data["key"],
+                    value="deleted",
+                    path=data.get("path", ""),
+                    domain=data.get("domain", ""),
+                )
+            )
+        return data
+
+    def delete_cookie_kwargs(self):
+        data = self.cleaned_data
+        return {"key": data["key"], "path": data["path"] or "/", "domain": data["domain"] or None}

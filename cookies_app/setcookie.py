@@ -1,0 +1,61 @@
+"""
+Set-Cookie emission: Django's set_cookie plus the Partitioned attribute.
+
+Django's HttpResponse.set_cookie has no ``partitioned`` parameter (Flask and
+Werkzeug do), and Python's http.cookies only learns the attribute in 3.14. A
+Morsel subclass that knows the flag is the one place that adds it.
+"""
+
+from http.cookies import Morsel
+
+SET_COOKIE = "Set-Cookie"
+
+
+class PartitionedMorsel(Morsel):
+    """A Morsel that renders ``; Partitioned`` when its flag is set (CHIPS)."""
+
+    _reserved = {**Morsel._reserved, "partitioned": "Partitioned"}
+    _flags = Morsel._flags | {"partitioned"}
+
+
+def set_cookie(response, key, value="", *, partitioned=False, **kwargs):
+    """``response.set_cookie`` with every parameter Django has, plus partitioned."""
+    response.set_cookie(key, value, **kwargs)
+    if partitioned:
+        mark_partitioned(response, key)
+
+
+def mark_partitioned(response, key):
+    """Swap the response's morsel for ``key`` with one that carries Partitioned."""
+    original = response.cookies[key]
+    morsel = PartitionedMorsel()
+    morsel.set(original.key, original.value, original.coded_value)
+    morsel.update(original)
+    morsel["partitioned"] = True
+    # SimpleCookie.__setitem__ would wrap a plain value; store the morsel as is.
+    dict.__setitem__(response.cookies, key, morsel)
+
+
+def header_value(morsel):
+    """The Set-Cookie header value exactly as Django's handlers send it."""
+    return morsel.OutputString()
+
+
+def header_lines(response):
+    """Every Set-Cookie line a response will send, in order."""
+    return [f"{SET_COOKIE}: {header_value(m)}" for m in response.cookies.values()]
+
+
+def morsel_attributes(morsel):
+    """The attributes of a morsel as plain Python values, for the log."""
+    max_age = morsel["max-age"]
+    return {
+        "max_age": int(max_age) if max_age != "" else None,
+        "expires": morsel["expires"] or "",
+        "path": morsel["path"] or "",
+        "domain": morsel["domain"] or "",
+        "secure": bool(morsel["secure"]),
+        "httponly": bool(morsel["httponly"]),
+        "samesite": morsel["samesite"] or "",
+        "partitioned": bool(morsel.get("partitioned")),
+    }

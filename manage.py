@@ -1,0 +1,19 @@
+#!/usr/bin/env python
+"""Django's command-line utility for administrative tasks."""
+
+import os
+import sys
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cookiesite.settings")
+    # manage.py is the developer's entry point: development defaults unless the
+    # environment says otherwise. wsgi.py and asgi.py default to production.
+    os.environ.setdefault("DJANGO_DEBUG", "1")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""What only a browser can prove: document.cookie, HttpOnly, and the JS panel."""
+
+import pytest
+
+from cookies_app.models import ReceivedCookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def server_row(page, name):
+    return page.locator(f'#received-table tr[data-cookie-name="{name}"]')
+
+
+def test_first_visit_shows_username_root_in_document_cookie(page):
+    page.goto("/cookies")
+
+    assert "username=root" in page.evaluate("document.cookie")
+    assert "username=root" in page.locator("#js-raw").text_content()
+
+
+def test_httponly_cookie_reaches_the_server_but_not_javascript(page):
+    page.goto("/cookies")
+
+    page.fill("#id_key", "hidden_one")
+    page.fill("#id_value", "v1")
+    page.check("#id_httponly")
+    page.click("#server-form button[type=submit]")
+    page.wait_for_url("**/cookies?sent=*")
+
+    row = server_row(page, "hidden_one")
+    assert row.locator(".value").text_content() == "v1"
+    assert "hidden_one" not in page.evaluate("document.cookie")
+    assert row.locator(".js-visibility").text_content() == "hidden (HttpOnly)"
+    assert page.locator("#httponly-note").is_visible()
+    assert "HttpOnly" in page.locator("#sent-headers").text_content()
+
+
+def test_cookie_set_from_javascript_reaches_the_server_and_the_log(page):
+    page.goto("/cookies")
+
+    page.fill("#js-name", "from_js")
+    page.fill("#js-value", "hello world")
+    page.click("#js-form button[type=submit]")
+
+    assert page.locator("#js-assigned").text_content() == "from_js=hello%20world; path=/"
+    assert "from_js=hello%20world" in page.locator("#js-cookie-list").text_content()
+    page.reload()
+    row = server_row(page, "from_js")
+    assert row.locator(".value").text_content() == "hello%20world"
+    assert row.locator(".js-visibility").text_content() == "visible"
+    assert ReceivedCookie.objects.filter(name="from_js", value="hello%20world").exists()
+
+
+def test_javascript_panel_deletes_a_cookie(page):
+    page.goto("/cookies")
+    page.fill("#js-name", "short_lived")
+    page.click("#js-form button[type=submit]")
+
+    page.locator('#js-cookie-list button[data-name="short_lived"]').click()
+
+    assert "short_lived" not in page.evaluate("document.cookie")
+    assert page.locator("#js-assigned").text_content() == "short_lived=; max-age=0; path=/"
+
+
+def test_javascript_panel_refuses_a_bad_name(page):
+    page.goto("/cookies")
+
+    page.fill("#js-name", "bad name")
+    page.click("#js-form button[type=submit]")
+
+    assert "must be a token" in page.locator("#js-error").text_content()
+    assert "bad name" not in page.evaluate("document.cookie")
+
+
+def test_server_delete_button_removes_the_cookie(page, context, live_server):
+    context.add_cookies([{"name": "doomed", "value": "1", "url": live_server.url}])
+    page.goto("/cookies")
+
+    server_row(page, "doomed").locator("button").click()
+    page.wait_for_url("**/cookies?sent=*")
+
+    assert "doomed" not in page.evaluate("document.cookie")
+    assert server_row(page, "doomed").count() == 0

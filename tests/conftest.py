@@ -1,0 +1,28 @@
+import pytest
+from django.urls import reverse
+
+LAB_URL = "/cookies"
+
+
+@pytest.fixture
+def lab_url():
+    return reverse("cookies_app:lab")
+
+
+@pytest.fixture
+def lab_client(client, lab_url):
+    """A browser that has visited the lab once: it holds its visitor id and CSRF token."""
+    client.get(lab_url)
+    return client
+
+
+def set_cookie_form(**fields):
+    """The server form's POST data, with a plain cookie unless told otherwise."""
+    data = {"key": "flavor", "value": "chip", "path": "/", "samesite": ""}
+    data.update(fields)
+    return data
+
+
+def set_cookie_header(response, key):
+    """The Set-Cookie header value the response carries for ``key``."""
+    return response.cookies[key].OutputString()

@@ -1,0 +1,75 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from cookies_app.management.commands import ensure_local_admin
+
+
+@pytest.fixture
+def password_file(tmp_path, monkeypatch):
+    path = tmp_path / ".local-admin-password"
+    monkeypatch.setattr(ensure_local_admin, "PASSWORD_FILE", path)
+    return path
+
+
+@pytest.mark.django_db
+def test_creates_a_superuser_with_a_random_password(settings, password_file, capsys):
+    settings.DEBUG = True
+
+    call_command("ensure_local_admin")
+
+    password = password_file.read_text().strip()
+    assert len(password) >= 20
+    assert password in capsys.readouterr().out
+    user = authenticate(username="admin", password=password)
+    assert user is not None and user.is_superuser and user.is_staff
+    assert password_file.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.django_db
+def test_second_run_keeps_the_same_password(settings, password_file):
+    settings.DEBUG = True
+    call_command("ensure_local_admin")
+    first = password_file.read_text()
+
+    call_command("ensure_local_admin")
+
+    assert password_file.read_text() == first
+
+
+@pytest.mark.django_db
+def test_a_lost_password_file_gets_a_new_password(settings, password_file):
+    settings.DEBUG = True
+    call_command("ensure_local_admin")
+    old = password_file.read_text().strip()
+    password_file.unlink()
+
+    call_command("ensure_local_admin")
+
+    new = password_file.read_text().strip()
+    assert new != old
+    assert authenticate(username="admin", password=new) is not None
+
+
+@pytest.mark.django_db
+def test_passwords_differ_between_installations(settings, tmp_path, monkeypatch, django_user_model):
+    settings.DEBUG = True
+    seen = set()
+    for i in range(2):
+        django_user_model.objects.filter(username="admin").delete()
+        monkeypatch.setattr(ensure_local_admin, "PASSWORD_FILE", tmp_path / f"p{i}")
+        call_command("ensure_local_admin")
+        seen.add((tmp_path / f"p{i}").read_text())
+
+    assert len(seen) == 2
+
+
+@pytest.mark.django_db
+def test_refuses_to_run_in_production(settings, password_file, django_user_model):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="development"):
+        call_command("ensure_local_admin")
+
+    assert not password_file.exists()
+    assert not django_user_model.objects.filter(username="admin").exists()

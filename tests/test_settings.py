@@ -1,0 +1,150 @@
+"""Settings read from the environment, checked in fresh interpreters."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code, **env):
+    """Run ``code`` in a new interpreter with a clean Django environment."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "PYTEST_", "DATABASE_URL"))
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def manage(*args, **env):
+    return run_python(
+        "import sys; from django.core.management import execute_from_command_line; "
+        f"execute_from_command_line(['manage.py', *{list(args)!r}])",
+        DJANGO_SETTINGS_MODULE="cookiesite.settings",
+        **env,
+    )
+
+
+@pytest.mark.parametrize("entry_point", ["cookiesite.wsgi", "cookiesite.asgi"])
+def test_production_entry_points_refuse_to_start_without_a_secret(entry_point):
+    result = run_python(f"import {entry_point}")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_entry_point_starts_with_a_secret():
+    result = run_python(
+        "import cookiesite.wsgi; from django.conf import settings; "
+        "print(settings.DEBUG, settings.SECURE, settings.SESSION_COOKIE_NAME)",
+        DJANGO_SECRET_KEY="x" * 60,
+        DJANGO_ALLOWED_HOSTS="lab.example",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "__Host-sessionid"]
+
+
+def test_manage_py_defaults_to_development():
+    result = run_python(
+        "import runpy, sys; sys.argv = ['manage.py', 'diffsettings', '--all']; "
+        "runpy.run_path('manage.py', run_name='__main__')"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG = True" in result.stdout
+    assert "SECURE_SSL_REDIRECT = False" in result.stdout
+
+
+def test_secure_can_be_turned_off_for_plain_http_on_loopback():
+    result = run_python(
+        "import cookiesite.wsgi; from django.conf import settings; "
+        "print(settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE)",
+        DJANGO_SECRET_KEY="x" * 60,
+        DJANGO_SECURE="0",
+    )
+
+    assert result.stdout.split() == ["False", "False"], result.stderr
+
+
+def test_a_bad_boolean_is_a_clear_error():
+    result = run_python("import cookiesite.wsgi", DJANGO_DEBUG="maybe")
+
+    assert "DJANGO_DEBUG must be 0 or 1, not 'maybe'" in result.stderr
+
+
+def test_allowed_hosts_is_a_comma_separated_list():
+    result = run_python(
+        "import cookiesite.wsgi; from django.conf import settings; print(settings.ALLOWED_HOSTS)",
+        DJANGO_SECRET_KEY="x" * 60,
+        DJANGO_ALLOWED_HOSTS="a.example, b.example",
+    )
+
+    assert result.stdout.strip() == "['a.example', 'b.example']"
+
+
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path):
+    result = run_python(
+        "import django; django.setup(); "
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0]); "
+        "c.execute('PRAGMA busy_timeout'); print(c.fetchone()[0]); "
+        "print(connection.transaction_mode)",
+        DJANGO_SETTINGS_MODULE="cookiesite.settings",
+        DJANGO_DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'lab.sqlite3'}",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "20000", "IMMEDIATE"]
+
+
+CONCURRENT_WRITERS = """
+import threading, uuid
+import django
+django.setup()
+from django.db import connection
+from cookies_app.models import CookieEvent, Direction
+
+errors = []
+
+def writer():
+    try:
+        for _ in range(40):
+            CookieEvent.objects.bulk_create([
+                CookieEvent(direction=Direction.RECEIVED, request_id=uuid.uuid4(),
+                            method="GET", path="/cookies", name=f"c{i}", size=2)
+                for i in range(5)
+            ])
+    except Exception as error:
+        errors.append(repr(error))
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=writer) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len(errors), CookieEvent.objects.count())
+print(errors[:1])
+"""
+
+
+def test_concurrent_writers_never_hit_database_is_locked(tmp_path):
+    env = {"DJANGO_DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'lab.sqlite3'}"}
+    assert manage("migrate", "--noinput", **env).returncode == 0
+
+    result = run_python(CONCURRENT_WRITERS, DJANGO_SETTINGS_MODULE="cookiesite.settings", **env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"0 {8 * 40 * 5}", result.stdout
