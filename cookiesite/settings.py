@@ -87,6 +87,8 @@ if ENABLE_DEBUG_TOOLBAR:
     # After the encoding middleware (none here) and as early as possible otherwise.
     MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
     INTERNAL_IPS = ["127.0.0.1", "::1"]
+    # Collapsed, so the lab's own panels stay readable.
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
 
 ROOT_URLCONF = "cookiesite.urls"
 
