@@ -16,8 +16,8 @@ from django.utils.crypto import salted_hmac
 
 from .models import CookieEvent, Direction
 from .setcookie import header_value, morsel_attributes
+from .text import byte_size, escape_controls
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NAME_CAP = 256
 TEXT_CAP = 512
 REDACT_SALT = "cookies_app.cookie_log.redact"
@@ -44,11 +44,6 @@ class RequestInfo:
         )
 
 
-def escape_controls(text):
-    """Control characters as visible \\xNN escapes (and storable in PostgreSQL)."""
-    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
 @cache
 def _redact_pattern(pattern):
     return re.compile(pattern, re.IGNORECASE)
@@ -65,10 +60,6 @@ def redact(value):
     """A stand-in that tells equal values apart without revealing them."""
     digest = salted_hmac(REDACT_SALT, value, algorithm="sha256").hexdigest()[:16]
     return f"[redacted: {byte_size(value)} bytes, hmac-sha256 {digest}]"
-
-
-def byte_size(text):
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _capped(text, cap):

@@ -11,6 +11,11 @@ VISITOR_ID = re.compile(r"[0-9a-f]{32}")
 VISITOR_MAX_AGE = timedelta(days=365)
 
 
+def valid_visitor_id(raw):
+    """``raw`` if it is a visitor id this site could have issued, else ""."""
+    return raw if VISITOR_ID.fullmatch(raw) else ""
+
+
 def logs_cookies(view):
     """
     Log what the request brought and what the response issued, per visitor.
@@ -22,8 +27,8 @@ def logs_cookies(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        visitor_id = request.COOKIES.get(settings.COOKIE_LAB_VISITOR_COOKIE, "")
-        is_new = not VISITOR_ID.fullmatch(visitor_id)
+        visitor_id = valid_visitor_id(request.COOKIES.get(settings.COOKIE_LAB_VISITOR_COOKIE, ""))
+        is_new = not visitor_id
         if is_new:
             visitor_id = uuid.uuid4().hex
         request.cookie_log = cookie_log.RequestInfo.from_request(request, visitor_id)

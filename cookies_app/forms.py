@@ -5,21 +5,25 @@ from django import forms
 from django.core import validators
 
 from . import rules
+from .rules import Severity, Source
 
 SAMESITE_CHOICES = [("", "(not set)"), ("Lax", "Lax"), ("Strict", "Strict"), ("None", "None")]
 # A 32-bit range keeps Expires (computed from Max-Age) a date any server can print.
 MAX_AGE_LIMIT = 2**31 - 1
+SEND_ANYWAY_HINT = "Tick “send anyway” to send it regardless and watch the browser drop it."
 
 
 class CookieRulesMixin:
-    """Turns the rules module's `refused` findings into field errors."""
+    """Runs the rules module; `refused` (and, unless allowed, `error`) block."""
 
-    def __init__(self, *args, context=None, **kwargs):
+    def __init__(self, *args, context=None, source=Source.SERVER, **kwargs):
         super().__init__(*args, **kwargs)
         self.context = context or rules.RequestContext()
-        # Labels are the parameter names, so the form reads like the call.
+        self.source = Source(source)
+        self.findings = []
         for name, form_field in self.fields.items():
-            form_field.label = name
+            # Labels are the parameter names, so the form reads like the call.
+            form_field.label = form_field.label or name
             # The rules module explains control characters, NUL included, with
             # a fix; Django's generic NUL check would answer first and say less.
             form_field.validators = [
@@ -28,19 +32,23 @@ class CookieRulesMixin:
                 if not isinstance(v, validators.ProhibitNullCharactersValidator)
             ]
 
-    def apply_rules(self, cookie):
-        for finding in rules.refused(rules.evaluate(cookie, self.context)):
+    def apply_rules(self, cookie, allow_errors=False):
+        self.findings = rules.evaluate(cookie, self.context)
+        for finding in self.findings:
             target = finding.field if finding.field in self.fields else None
-            if target is None or target not in self.errors:
+            if finding.severity == Severity.REFUSED:
                 self.add_error(target, finding.message)
+            elif finding.severity == Severity.ERROR and not allow_errors:
+                self.add_error(target, f"{finding.message} {SEND_ANYWAY_HINT}")
 
 
 class SetCookieForm(CookieRulesMixin, forms.Form):
     """Fields named exactly like HttpResponse.set_cookie's parameters."""
 
-    key = forms.CharField(required=False, strip=False, max_length=256)
-    value = forms.CharField(required=False, strip=False, widget=forms.TextInput)
+    key = forms.CharField(label="key", required=False, strip=False, max_length=256)
+    value = forms.CharField(label="value", required=False, strip=False, widget=forms.TextInput)
     max_age = forms.IntegerField(
+        label="max_age",
         required=False,
         min_value=-MAX_AGE_LIMIT,
         max_value=MAX_AGE_LIMIT,
@@ -48,6 +56,7 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
         error_messages={"invalid": "max_age must be a whole number of seconds, e.g. 3600."},
     )
     expires = forms.DateTimeField(
+        label="expires",
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
@@ -55,12 +64,19 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
         error_messages={"invalid": "expires must be a UTC date and time such as 2030-01-31T12:00."},
     )
     path = forms.CharField(
-        required=False, strip=False, initial="/", help_text="Blank: no Path attribute."
+        label="path",
+        required=False,
+        strip=False,
+        initial="/",
+        help_text="Blank: no Path attribute.",
     )
-    domain = forms.CharField(required=False, strip=False, help_text="Blank: host-only.")
-    secure = forms.BooleanField(required=False)
-    httponly = forms.BooleanField(required=False)
+    domain = forms.CharField(
+        label="domain", required=False, strip=False, help_text="Blank: host-only."
+    )
+    secure = forms.BooleanField(label="secure", required=False)
+    httponly = forms.BooleanField(label="httponly", required=False)
     samesite = forms.ChoiceField(
+        label="samesite",
         required=False,
         choices=SAMESITE_CHOICES,
         error_messages={
@@ -69,33 +85,43 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
         },
     )
     partitioned = forms.BooleanField(
-        required=False, help_text="Not in Django's set_cookie: Cookie Lab adds it."
+        label="partitioned",
+        required=False,
+        help_text="Not in Django's set_cookie: Cookie Lab adds it.",
+    )
+    send_anyway = forms.BooleanField(
+        label="send anyway",
+        required=False,
+        help_text="Send it even if the browser is predicted to drop it.",
     )
 
     def clean(self):
         data = super().clean()
-        if data.get("max_age") is not None and data.get("expires") is not None:
+        both = data.get("max_age") is not None and data.get("expires") is not None
+        if both and self.source == Source.SERVER:
             self.add_error(
                 "expires",
                 "Give max_age or expires, not both: Django's set_cookie refuses the pair "
                 "(\"'expires' and 'max_age' can't be used together\").",
             )
         if "key" in data and "value" in data:
-            self.apply_rules(
-                rules.ProposedCookie(
-                    name=data["key"],
-                    value=data["value"],
-                    max_age=data.get("max_age"),
-                    expires=data.get("expires"),
-                    path=data.get("path", ""),
-                    domain=data.get("domain", ""),
-                    secure=data.get("secure", False),
-                    httponly=data.get("httponly", False),
-                    samesite=data.get("samesite", ""),
-                    partitioned=data.get("partitioned", False),
-                )
-            )
+            self.apply_rules(self.proposed_cookie(data), allow_errors=data.get("send_anyway"))
         return data
+
+    def proposed_cookie(self, data):
+        return rules.ProposedCookie(
+            name=data["key"],
+            value=data["value"],
+            max_age=data.get("max_age"),
+            expires=data.get("expires"),
+            path=data.get("path", ""),
+            domain=data.get("domain", ""),
+            secure=data.get("secure", False),
+            httponly=data.get("httponly", False),
+            samesite=data.get("samesite", ""),
+            partitioned=data.get("partitioned", False),
+            source=self.source,
+        )
 
     def set_cookie_kwargs(self):
         """Keyword arguments for setcookie.set_cookie, exactly as the user gave them."""
@@ -118,21 +144,21 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
 class DeleteCookieForm(CookieRulesMixin, forms.Form):
     """HttpResponse.delete_cookie's parameters."""
 
-    key = forms.CharField(required=False, strip=False, max_length=256)
-    path = forms.CharField(required=False, strip=False, initial="/")
-    domain = forms.CharField(required=False, strip=False)
+    key = forms.CharField(label="key", required=False, strip=False, max_length=256)
+    path = forms.CharField(label="path", required=False, strip=False, initial="/")
+    domain = forms.CharField(label="domain", required=False, strip=False)
 
     def clean(self):
         data = super().clean()
         if "key" in data:
-            self.apply_rules(
-                rules.ProposedCookie(
-                    name=data["key"],
-                    value="deleted",
-                    path=data.get("path", ""),
-                    domain=data.get("domain", ""),
-                )
+            # Deleting sends an expired cookie; only what the server refuses blocks.
+            cookie = rules.ProposedCookie(
+                name=data["key"],
+                value="deleted",
+                path=data.get("path", ""),
+                domain=data.get("domain", ""),
             )
+            self.apply_rules(cookie, allow_errors=True)
         return data
 
     def delete_cookie_kwargs(self):

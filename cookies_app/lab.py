@@ -1,12 +1,14 @@
 """What the lab page shows: plain functions the views call."""
 
 import uuid
+from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 
 from . import rules
-from .cookie_log import byte_size
+from .decorators import valid_visitor_id
 from .models import IssuedCookie
+from .text import byte_size
 
 DEFAULT_COOKIE = ("username", "root")
 
@@ -22,12 +24,34 @@ def reserved_names():
     )
 
 
+def visitor_id(request):
+    """This browser's visitor id, or "" when it has none (yet)."""
+    log = getattr(request, "cookie_log", None)
+    if log is not None:
+        return log.visitor_id
+    return valid_visitor_id(request.COOKIES.get(settings.COOKIE_LAB_VISITOR_COOKIE, ""))
+
+
 def rules_context(request):
+    """What the rules need to know about this request and browser."""
+    received = frozenset(request.COOKIES)
+    httponly = frozenset()
+    visitor = visitor_id(request)
+    if visitor and received:
+        # The log knows which of the cookies this browser holds were issued HttpOnly.
+        httponly = frozenset(
+            IssuedCookie.objects.for_visitor(visitor)
+            .filter(httponly=True, name__in=received)
+            .values_list("name", flat=True)
+            .distinct()
+        )
     return rules.RequestContext(
         scheme=request.scheme,
         host=request.get_host(),
         path=request.path,
         reserved_names=reserved_names(),
+        received_names=received,
+        httponly_names=httponly,
     )
 
 
@@ -45,10 +69,11 @@ def received_cookies(request):
     ]
 
 
-def sent_headers(request):
+def sent_cookies(request):
     """
     The Set-Cookie lines of the response named by ``?sent=<request id>``, read
-    back from the log, for this visitor only. None when nothing is asked.
+    back from the log for this visitor only, each with the rules' findings.
+    None when nothing is asked.
     """
     raw = request.GET.get("sent")
     if raw is None:
@@ -59,8 +84,53 @@ def sent_headers(request):
         return []
     rows = (
         IssuedCookie.objects.of_request(request_id)
-        .for_visitor(request.cookie_log.visitor_id)
+        .for_visitor(visitor_id(request))
         .exclude(name=settings.COOKIE_LAB_VISITOR_COOKIE)
         .order_by("id")
     )
-    return [f"Set-Cookie: {header}" for header in rows.values_list("header", flat=True)]
+    context = rules_context(request)
+    return [
+        {
+            "line": f"Set-Cookie: {row.header}",
+            "findings": [
+                f for f in rules.evaluate(proposed_from_log(row), context) if f.severity != "info"
+            ],
+        }
+        for row in rows
+    ]
+
+
+def proposed_from_log(row):
+    """The cookie a log row describes, as the rules module takes it."""
+    value = row.value
+    if row.redacted or row.truncated:
+        # Only the size matters to the rules once the value is not kept.
+        value = "x" * max(0, row.size - byte_size(row.name))
+    expires = None
+    if row.expires and row.max_age is None:
+        expires = parsedate_to_datetime(row.expires)
+    return rules.ProposedCookie(
+        name=row.name,
+        value=value,
+        max_age=row.max_age,
+        expires=expires,
+        path=row.cookie_path,
+        domain=row.domain,
+        secure=bool(row.secure),
+        httponly=bool(row.httponly),
+        samesite=row.samesite,
+        partitioned=bool(row.partitioned),
+    )
+
+
+def check_result(form):
+    """The JSON answer of the live check: the same rules the form applies."""
+    valid = form.is_valid()
+    findings = form.findings
+    return {
+        "source": str(form.source),
+        "verdict": rules.worst(findings),
+        "blocked": not valid,
+        "findings": [f.as_dict() for f in findings],
+        "errors": {field: list(messages) for field, messages in form.errors.items()},
+    }

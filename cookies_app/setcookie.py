@@ -6,9 +6,13 @@ Werkzeug do), and Python's http.cookies only learns the attribute in 3.14. A
 Morsel subclass that knows the flag is the one place that adds it.
 """
 
+import re
 from http.cookies import Morsel
 
 SET_COOKIE = "Set-Cookie"
+# Python 3.13.0 lets CR, LF and other controls into cookie attributes; a header
+# that carries one could split into two. The last line of defence is here.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class PartitionedMorsel(Morsel):
@@ -23,6 +27,19 @@ def set_cookie(response, key, value="", *, partitioned=False, **kwargs):
     response.set_cookie(key, value, **kwargs)
     if partitioned:
         mark_partitioned(response, key)
+    _refuse_control_characters(response, key)
+
+
+def delete_cookie(response, key, **kwargs):
+    """``response.delete_cookie``, with the same guard against header injection."""
+    response.delete_cookie(key, **kwargs)
+    _refuse_control_characters(response, key)
+
+
+def _refuse_control_characters(response, key):
+    if CONTROL.search(header_value(response.cookies[key])):
+        del response.cookies[key]
+        raise ValueError(f"The Set-Cookie header for {key!r} would carry a control character.")
 
 
 def mark_partitioned(response, key):

@@ -1,18 +1,31 @@
+from http.cookies import CookieError
+
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseRedirect
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import lab
 from .decorators import logs_cookies
 from .forms import DeleteCookieForm, SetCookieForm
+from .rules import Source
+from .setcookie import delete_cookie as delete_cookie_header
 from .setcookie import header_lines, set_cookie
+
+# Cookie text in JSON cannot close a <script> or open a tag, wherever it lands.
+JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
     status_code = 303
+
+
+class InertJSONEncoder(DjangoJSONEncoder):
+    def encode(self, o):
+        return super().encode(o).translate(JSON_ESCAPES)
 
 
 @require_http_methods(["GET", "POST"])
@@ -22,8 +35,12 @@ def lab_page(request):
         form = SetCookieForm(request.POST, context=lab.rules_context(request))
         if form.is_valid():
             response = _back_to_lab(request)
-            set_cookie(response, **form.set_cookie_kwargs())
-            return response
+            try:
+                set_cookie(response, **form.set_cookie_kwargs())
+            except (CookieError, ValueError) as error:
+                form.add_error(None, f"This cookie cannot be sent: {error}")
+            else:
+                return response
         return _render_lab(request, set_form=form, status=400)
     return _render_lab(request)
 
@@ -34,9 +51,27 @@ def delete_cookie(request):
     form = DeleteCookieForm(request.POST, context=lab.rules_context(request))
     if form.is_valid():
         response = _back_to_lab(request)
-        response.delete_cookie(**form.delete_cookie_kwargs())
-        return response
+        try:
+            delete_cookie_header(response, **form.delete_cookie_kwargs())
+        except (CookieError, ValueError) as error:
+            form.add_error(None, f"This cookie cannot be deleted: {error}")
+        else:
+            return response
     return _render_lab(request, delete_form=form, status=400)
+
+
+@require_GET
+def check_cookie(request):
+    """The rules module's findings for a proposed cookie, for the live form."""
+    source = request.GET.get("source", Source.SERVER)
+    if source not in Source:
+        return _json({"error": "source must be 'server' or 'script'."}, status=400)
+    form = SetCookieForm(request.GET, context=lab.rules_context(request), source=source)
+    return _json(lab.check_result(form))
+
+
+def _json(data, status=200):
+    return JsonResponse(data, status=status, encoder=InertJSONEncoder)
 
 
 def _back_to_lab(request):
@@ -57,8 +92,9 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         "delete_form": delete_form or DeleteCookieForm(),
         "received": lab.received_cookies(request),
         "reserved_names": sorted(lab.reserved_names()),
-        "sent_headers": lab.sent_headers(request),
+        "sent": lab.sent_cookies(request),
         "response_headers": header_lines(response),
+        "check_url": reverse("cookies_app:check"),
     }
     response.content = render_to_string("cookies_app/lab.html", context, request)
     if status >= 400 and settings.CSRF_COOKIE_NAME in request.COOKIES:

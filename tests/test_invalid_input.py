@@ -8,7 +8,7 @@ INVALID = [
     ({"key": "a b"}, "key", "cannot contain a space"),
     ({"key": "a;b"}, "key", "cannot contain ';'"),
     ({"key": ""}, "key", "A cookie needs a name"),
-    ({"key": "", "value": ""}, "key", "neither a name nor a value"),
+    ({"key": "", "value": ""}, "key", "has no name and no value"),
     ({"key": "a=b"}, "key", "cannot contain '='"),
     ({"key": "new\nline"}, "key", "control character U+000A"),
     ({"key": "caf\u00e9"}, "key", "non-ASCII character"),

@@ -59,19 +59,20 @@ def test_issued_cookie_keeps_every_attribute_and_the_header(lab_client, lab_url)
         lab_url,
         set_cookie_form(
             max_age="60",
-            domain="localhost",
+            domain="testserver",
             secure="on",
             httponly="on",
             samesite="None",
             partitioned="on",
         ),
+        secure=True,
     )
 
     row = IssuedCookie.objects.get(name="flavor")
-    assert (row.value, row.max_age, row.cookie_path, row.domain) == ("chip", 60, "/", "localhost")
+    assert (row.value, row.max_age, row.cookie_path, row.domain) == ("chip", 60, "/", "testserver")
     assert (row.secure, row.httponly, row.samesite, row.partitioned) == (True, True, "None", True)
     assert row.expires.endswith(" GMT")
-    assert row.header.startswith("flavor=chip; Domain=localhost; expires=")
+    assert row.header.startswith("flavor=chip; Domain=testserver; expires=")
     assert row.header.endswith("HttpOnly; Max-Age=60; Partitioned; Path=/; SameSite=None; Secure")
 
 

@@ -1,10 +1,12 @@
-// Cookie Lab: the document.cookie side of the lab.
+// Cookie Lab: the document.cookie side of the lab, and live findings for both
+// forms from the server's rules (/cookies/check), the one source of truth.
 // A module: nothing leaks into the global scope. Cookie text reaches the page
 // only through textContent.
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const { checkUrl } = document.querySelector("script[data-check-url]").dataset;
+const CHECK_DELAY_MS = 250;
 
-/** One Set-Cookie-like string for document.cookie, with the value encoded. */
+/** One cookie string for document.cookie, with the value percent-encoded. */
 export function cookieString({ name, value, maxAge, expires, path, domain, secure, sameSite, partitioned }) {
   const parts = [`${name}=${encodeURIComponent(value)}`];
   if (maxAge !== "") parts.push(`max-age=${maxAge}`);
@@ -32,21 +34,87 @@ function jsonFromScript(id) {
 }
 
 const reserved = new Set(jsonFromScript("reserved-names").map((name) => name.toLowerCase()));
+const jsForm = document.getElementById("js-form");
+const serverForm = document.getElementById("server-form");
 
-function problemWith(name) {
-  if (!TOKEN.test(name)) {
-    return "A cookie name must be a token: letters, digits and !#$%&'*+-.^_`|~ only, no spaces, ';' or '='.";
-  }
-  if (reserved.has(name.toLowerCase())) {
-    return `'${name}' is one of this site's own cookies; the lab leaves it alone.`;
-  }
-  return "";
+/** The JS panel's fields, as the document.cookie helper and the check take them. */
+function jsFields() {
+  const data = new FormData(jsForm);
+  return {
+    name: data.get("name"),
+    value: data.get("value"),
+    maxAge: data.get("max-age"),
+    expires: data.get("expires"),
+    path: data.get("path"),
+    domain: data.get("domain"),
+    secure: data.has("secure"),
+    sameSite: data.get("samesite"),
+    partitioned: data.has("partitioned"),
+    sendAnyway: data.has("send_anyway"),
+  };
 }
 
-function assign(cookie) {
-  document.cookie = cookie;
-  document.getElementById("js-assigned").textContent = cookie;
-  renderList();
+function jsCheckParams(fields) {
+  const params = {
+    source: "script",
+    key: fields.name,
+    value: encodeURIComponent(fields.value),
+    max_age: fields.maxAge,
+    expires: fields.expires,
+    path: fields.path,
+    domain: fields.domain,
+    samesite: fields.sameSite,
+  };
+  for (const flag of ["secure", "partitioned", "sendAnyway"]) {
+    if (fields[flag]) params[flag === "sendAnyway" ? "send_anyway" : flag] = "on";
+  }
+  return params;
+}
+
+function serverCheckParams() {
+  const params = new URLSearchParams(new FormData(serverForm));
+  params.delete("csrfmiddlewaretoken");
+  params.set("source", "server");
+  return params;
+}
+
+async function check(params) {
+  const response = await fetch(`${checkUrl}?${new URLSearchParams(params)}`, {
+    headers: { Accept: "application/json" },
+  });
+  if (!response.ok) throw new Error(`the check answered ${response.status}`);
+  return response.json();
+}
+
+function renderFindings(box, result) {
+  const items = result.findings.map((finding) => {
+    const item = document.createElement("li");
+    item.className = `finding ${finding.severity}`;
+    item.dataset.code = finding.code;
+    const label = document.createElement("strong");
+    label.textContent = finding.severity;
+    const code = document.createElement("code");
+    code.textContent = finding.code;
+    const spec = document.createElement("span");
+    spec.className = "spec";
+    spec.textContent = ` (${finding.spec})`;
+    item.append(label, " ", code, `: ${finding.message}`, spec);
+    return item;
+  });
+  const list = document.createElement("ul");
+  list.className = "findings";
+  list.append(...items);
+  box.replaceChildren(items.length ? list : "");
+  box.dataset.verdict = result.verdict ?? "ok";
+  box.dataset.blocked = String(result.blocked);
+}
+
+function debounce(fn) {
+  let timer = 0;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, CHECK_DELAY_MS);
+  };
 }
 
 function showError(message) {
@@ -76,6 +144,57 @@ function renderList() {
   list.replaceChildren(...items);
 }
 
+/** Whether the browser took an assignment, read back from document.cookie. */
+function verdictFor(fields) {
+  const deleting = (fields.maxAge !== "" && Number(fields.maxAge) <= 0)
+    || (fields.expires !== "" && new Date(`${fields.expires}Z`) <= new Date());
+  const held = readCookies().find(([name]) => name === fields.name);
+  const expected = encodeURIComponent(fields.value);
+  if (fields.path && !window.location.pathname.startsWith(fields.path)) {
+    return `Assigned for path ${fields.path}: this page's document.cookie cannot see it.`;
+  }
+  if (deleting) return held ? "The browser did not delete it." : "Deleted: the browser no longer holds it.";
+  if (held && held[1] === expected) return "The browser took it: document.cookie shows it.";
+  return "The browser did not take it: document.cookie does not show it.";
+}
+
+function assign(cookie) {
+  document.cookie = cookie;
+  document.getElementById("js-assigned").textContent = cookie;
+  renderList();
+}
+
+async function onJsSubmit(event) {
+  event.preventDefault();
+  const fields = jsFields();
+  const box = document.getElementById("js-findings");
+  let result;
+  try {
+    result = await check(jsCheckParams(fields));
+  } catch (error) {
+    showError(`Could not check the cookie: ${error.message}`);
+    return;
+  }
+  renderFindings(box, result);
+  if (result.blocked) {
+    showError(Object.values(result.errors).flat().join(" "));
+    return;
+  }
+  showError("");
+  assign(cookieString(fields));
+  document.getElementById("js-verdict").textContent = verdictFor(fields);
+}
+
+function onJsDelete(event) {
+  const button = event.target.closest("button[data-name]");
+  if (!button) return;
+  const path = document.getElementById("js-path").value || "/";
+  assign(cookieString({
+    name: button.dataset.name, value: "", maxAge: "0", expires: "", path,
+    domain: "", secure: false, sameSite: "", partitioned: false,
+  }));
+}
+
 /** Marks each server-received cookie as visible to JS or hidden (HttpOnly). */
 function markServerTable() {
   const visible = new Set(readCookies().map(([name]) => name));
@@ -94,41 +213,23 @@ function markServerTable() {
   if (note) note.hidden = hidden === 0;
 }
 
-function onSubmit(event) {
-  event.preventDefault();
-  const data = new FormData(event.target);
-  const name = data.get("name");
-  const problem = problemWith(name);
-  showError(problem);
-  if (problem) return;
-  assign(
-    cookieString({
-      name,
-      value: data.get("value"),
-      maxAge: data.get("max-age"),
-      expires: data.get("expires"),
-      path: data.get("path"),
-      domain: data.get("domain"),
-      secure: data.has("secure"),
-      sameSite: data.get("samesite"),
-      partitioned: data.has("partitioned"),
-    }),
-  );
+function live(form, box, params) {
+  const run = debounce(async () => {
+    try {
+      renderFindings(box, await check(params()));
+    } catch (error) {
+      box.textContent = `Could not check the cookie: ${error.message}`;
+    }
+  });
+  form.addEventListener("input", run);
+  form.addEventListener("change", run);
 }
 
-function onDelete(event) {
-  const button = event.target.closest("button[data-name]");
-  if (!button) return;
-  const path = document.getElementById("js-path").value || "/";
-  assign(cookieString({
-    name: button.dataset.name, value: "", maxAge: "0", expires: "", path,
-    domain: "", secure: false, sameSite: "", partitioned: false,
-  }));
-}
-
-document.getElementById("js-form").addEventListener("submit", onSubmit);
+live(serverForm, document.getElementById("server-findings"), serverCheckParams);
+live(jsForm, document.getElementById("js-findings"), () => jsCheckParams(jsFields()));
+jsForm.addEventListener("submit", onJsSubmit);
 document.getElementById("js-refresh").addEventListener("click", renderList);
-document.getElementById("js-cookie-list").addEventListener("click", onDelete);
+document.getElementById("js-cookie-list").addEventListener("click", onJsDelete);
 // The Cookie Store API reports changes made by the server too, where supported.
 if ("cookieStore" in window) window.cookieStore.addEventListener("change", renderList);
 markServerTable();

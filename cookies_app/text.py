@@ -1,0 +1,15 @@
+"""Small text helpers shared by the log, the page and the JSON answers."""
+
+import re
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def escape_controls(text):
+    """Control characters as visible \\xNN escapes (and storable in PostgreSQL)."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def byte_size(text):
+    """UTF-8 bytes, the unit browsers count cookies in."""
+    return len(text.encode("utf-8", "surrogatepass"))
