@@ -375,7 +375,7 @@ def _lifetime(cookie, context):
                 "Max-Age of 0 or less expires the cookie at once: this deletes it.",
                 "§5.6.2",
             )
-        elif timedelta(seconds=cookie.max_age) > MAX_LIFETIME:
+        elif cookie.max_age > MAX_LIFETIME.total_seconds():
             yield _lifetime_capped("max_age", "Max-Age")
     elif cookie.expires is not None:
         expires = cookie.expires if cookie.expires.tzinfo else cookie.expires.replace(tzinfo=UTC)

@@ -1,7 +1,20 @@
+from collections import Counter
+
 import pytest
 from django.urls import reverse
 
 LAB_URL = "/cookies"
+EXAMPLES_RUN = Counter()
+
+
+def record_examples(label):
+    """Count a property test's examples; the totals print at the end of the run."""
+    EXAMPLES_RUN[label] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    for label, count in sorted(EXAMPLES_RUN.items()):
+        terminalreporter.write_line(f"Hypothesis examples run: {count} ({label})")
 
 
 @pytest.fixture

@@ -148,3 +148,51 @@ def test_concurrent_writers_never_hit_database_is_locked(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == f"0 {8 * 40 * 5}", result.stdout
+
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECURE": "1",
+    "DJANGO_SECRET_KEY": "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ",
+    "DJANGO_ALLOWED_HOSTS": "lab.example",
+}
+
+
+def test_check_deploy_passes_in_production_configuration():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_catches_a_weak_production_setup():
+    """The check above can fail: plain HTTP in production is reported."""
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "DJANGO_SECURE": "0"}
+    )
+
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr or "security.W004" in result.stdout
+
+
+def test_production_security_headers_and_cookie_names():
+    result = run_python(
+        "import cookiesite.wsgi; from django.conf import settings as s; "
+        "print(s.SECURE_PROXY_SSL_HEADER, s.SECURE_REFERRER_POLICY, "
+        "s.SECURE_CROSS_ORIGIN_OPENER_POLICY, s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)",
+        **PRODUCTION,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "('HTTP_X_FORWARDED_PROTO',",
+        "'https')",
+        "same-origin",
+        "same-origin",
+        "__Host-sessionid",
+        "__Host-csrftoken",
+        "True",
+        "True",
+        "31536000",
+    ]
