@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from .models import CookieEvent, Direction
-from .setcookie import header_value, morsel_attributes
+from .setcookie import header_value, morsel_attributes, signed_salts
 from .text import byte_size, escape_controls
 
 NAME_CAP = 256
@@ -106,11 +106,14 @@ def received_events(info, cookies, observed_at):
     ]
 
 
-def issued_events(info, response_cookies, observed_at):
+def issued_events(info, response, observed_at):
     """Rows for each Set-Cookie the response carries, with its attributes."""
     events = []
-    for morsel in response_cookies.values():
+    salts = signed_salts(response)
+    for morsel in response.cookies.values():
         attributes = morsel_attributes(morsel)
+        attributes["signed"] = morsel.key in salts
+        attributes["salt"] = escape_controls(salts.get(morsel.key, ""))[:256]
         # The model's `path` is the request's; the cookie's Path has its own column.
         attributes["cookie_path"] = attributes.pop("path")
         event = _event(info, Direction.ISSUED, morsel.key, morsel.value, observed_at, **attributes)
@@ -132,7 +135,7 @@ def record(info, request, response):
     """Log the request's cookies and the response's Set-Cookie lines in one INSERT."""
     now = timezone.now()
     events = received_events(info, request.COOKIES, now)
-    events += issued_events(info, response.cookies, now)
+    events += issued_events(info, response, now)
     if events:
         CookieEvent.objects.bulk_create(events)
     return events

@@ -89,6 +89,14 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
         required=False,
         help_text="Not in Django's set_cookie: Cookie Lab adds it.",
     )
+    signed = forms.BooleanField(
+        label="signed",
+        required=False,
+        help_text="Use set_signed_cookie: the value is signed with the site's key.",
+    )
+    salt = forms.CharField(
+        label="salt", required=False, strip=False, max_length=256, help_text="For signed."
+    )
     send_anyway = forms.BooleanField(
         label="send anyway",
         required=False,
@@ -138,6 +146,8 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
             "httponly": data["httponly"],
             "samesite": data["samesite"] or None,
             "partitioned": data["partitioned"],
+            "signed": data["signed"],
+            "salt": data["salt"],
         }
 
 

@@ -7,7 +7,9 @@ from django.conf import settings
 
 from . import rules
 from .decorators import valid_visitor_id
+from .export import KnownCookie
 from .models import IssuedCookie
+from .signed import looks_signed, signed_cookies
 from .text import byte_size
 
 DEFAULT_COOKIE = ("username", "root")
@@ -134,3 +136,69 @@ def check_result(form):
         "findings": [f.as_dict() for f in findings],
         "errors": {field: list(messages) for field, messages in form.errors.items()},
     }
+
+
+def is_env_cookie(name):
+    """The lab's own cookies, which httpbin-style answers leave out by default."""
+    return name.lower() in {n.lower() for n in reserved_names()}
+
+
+def latest_issued(request, names):
+    """The newest issued log row for each of ``names`` for this visitor: {name: row}."""
+    visitor = visitor_id(request)
+    if not visitor or not names:
+        return {}
+    rows = (
+        IssuedCookie.objects.for_visitor(visitor)
+        .filter(name__in=list(names))
+        .order_by("-observed_at", "-id")
+    )
+    latest = {}
+    for row in rows.iterator():
+        latest.setdefault(row.name, row)
+    return latest
+
+
+def known_cookies(request, include_env=False):
+    """The browser's cookies as the server knows them, for export."""
+    names = [n for n in request.COOKIES if include_env or not is_env_cookie(n)]
+    issued = latest_issued(request, names)
+    host = rules.host_without_port(request.get_host())
+    return [_known(name, request.COOKIES[name], host, issued.get(name)) for name in names]
+
+
+def _known(name, value, host, row):
+    if row is None:
+        # Set by JavaScript or another site: the server knows only name and value.
+        return KnownCookie(name=name, value=value, host=host)
+    expires_at = None
+    if row.max_age is not None:
+        expires_at = row.observed_at.timestamp() + row.max_age
+    elif row.expires:
+        try:
+            expires_at = parsedate_to_datetime(row.expires).timestamp()
+        except (TypeError, ValueError):
+            expires_at = None
+    return KnownCookie(
+        name=name,
+        value=value,
+        host=host,
+        domain=row.domain,
+        path=row.cookie_path or "/",
+        secure=bool(row.secure),
+        httponly=bool(row.httponly),
+        samesite=row.samesite,
+        expires_at=expires_at,
+    )
+
+
+def signed_cookie_statuses(request, salt=None, max_age=None):
+    """
+    Each received signed cookie's status. Without a ``salt``, each is checked
+    with the salt the log says it was issued with.
+    """
+    if salt is not None:
+        return signed_cookies(request, salt=salt, max_age=max_age)
+    candidates = [n for n, v in request.COOKIES.items() if looks_signed(v)]
+    salts = {name: row.salt for name, row in latest_issued(request, candidates).items()}
+    return signed_cookies(request, salts=salts, max_age=max_age)

@@ -59,6 +59,8 @@ class CookieEvent(models.Model):
     samesite = models.CharField("SameSite", max_length=8, blank=True)
     partitioned = models.BooleanField(null=True)
     header = models.TextField(blank=True, help_text="The Set-Cookie line as sent.")
+    signed = models.BooleanField(null=True, help_text="Issued with set_signed_cookie.")
+    salt = models.CharField(max_length=256, blank=True, help_text="The signing salt, if signed.")
 
     objects = CookieEventQuerySet.as_manager()
 

@@ -10,6 +10,7 @@ import re
 from http.cookies import Morsel
 
 SET_COOKIE = "Set-Cookie"
+EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 # Python 3.13.0 lets CR, LF and other controls into cookie attributes; a header
 # that carries one could split into two. The last line of defence is here.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -22,12 +23,35 @@ class PartitionedMorsel(Morsel):
     _flags = Morsel._flags | {"partitioned"}
 
 
-def set_cookie(response, key, value="", *, partitioned=False, **kwargs):
-    """``response.set_cookie`` with every parameter Django has, plus partitioned."""
-    response.set_cookie(key, value, **kwargs)
+def set_cookie(response, key, value="", *, partitioned=False, signed=False, salt="", **kwargs):
+    """
+    ``response.set_cookie`` with every parameter Django has, plus partitioned;
+    ``signed`` goes through ``set_signed_cookie`` with ``salt``.
+    """
+    if signed:
+        response.set_signed_cookie(key, value, salt=salt, **kwargs)
+        signed_salts(response)[key] = salt
+    else:
+        response.set_cookie(key, value, **kwargs)
+        signed_salts(response).pop(key, None)
     if partitioned:
         mark_partitioned(response, key)
     _refuse_control_characters(response, key)
+
+
+def signed_salts(response):
+    """{name: salt} of the cookies this response signs, for the log."""
+    if not hasattr(response, "cookie_lab_signed"):
+        response.cookie_lab_signed = {}
+    return response.cookie_lab_signed
+
+
+def expire_cookie(response, key, **attributes):
+    """
+    A deletion that keeps every attribute (Partitioned, Secure, SameSite...), so
+    it matches the cookie it replaces; Django's delete_cookie takes fewer.
+    """
+    set_cookie(response, key, "", max_age=0, expires=EPOCH, **attributes)
 
 
 def delete_cookie(response, key, **kwargs):

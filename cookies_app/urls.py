@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "cookies_app"
 
@@ -8,4 +8,11 @@ urlpatterns = [
     path("cookies", views.lab_page, name="lab"),
     path("cookies/delete", views.delete_cookie, name="delete"),
     path("cookies/check", views.check_cookie, name="check"),
+    # httpbin-compatible: point an httpbin client at http://HOST/api.
+    path("api/cookies", api.cookies, name="api-cookies"),
+    path("api/cookies/set", api.set_cookies, name="api-set"),
+    path("api/cookies/set/<str:name>/<str:value>", api.set_cookies, name="api-set-one"),
+    path("api/cookies/delete", api.delete_cookies, name="api-delete"),
+    path("api/cookies/signed", api.signed, name="api-signed"),
+    path("api/cookies/export", api.export_cookies, name="api-export"),
 ]

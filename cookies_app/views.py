@@ -65,12 +65,12 @@ def check_cookie(request):
     """The rules module's findings for a proposed cookie, for the live form."""
     source = request.GET.get("source", Source.SERVER)
     if source not in Source:
-        return _json({"error": "source must be 'server' or 'script'."}, status=400)
+        return json_response({"error": "source must be 'server' or 'script'."}, status=400)
     form = SetCookieForm(request.GET, context=lab.rules_context(request), source=source)
-    return _json(lab.check_result(form))
+    return json_response(lab.check_result(form))
 
 
-def _json(data, status=200):
+def json_response(data, status=200):
     return JsonResponse(data, status=status, encoder=InertJSONEncoder)
 
 
@@ -95,6 +95,8 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         "sent": lab.sent_cookies(request),
         "response_headers": header_lines(response),
         "check_url": reverse("cookies_app:check"),
+        "signed": lab.signed_cookie_statuses(request),
+        "export_url": reverse("cookies_app:api-export"),
     }
     response.content = render_to_string("cookies_app/lab.html", context, request)
     if status >= 400 and settings.CSRF_COOKIE_NAME in request.COOKIES:

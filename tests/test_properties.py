@@ -3,6 +3,7 @@
 from http.cookies import SimpleCookie
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,6 +40,8 @@ FORM = st.fixed_dictionaries(
         "httponly": st.just("on"),
         "partitioned": st.just("on"),
         "send_anyway": st.just("on"),
+        "signed": st.just("on"),
+        "salt": TEXT,
     },
 )
 EXAMPLES = 300
@@ -69,8 +72,13 @@ def test_random_cookies_never_break_the_lab(form):
     # Python 3.13's parser does not know Partitioned; it is a bare flag at the end.
     parsed = SimpleCookie()
     parsed.load(header.replace("; Partitioned", ""))
-    assert parsed[data["key"]].value == data["value"]
     sent = parsed[data["key"]]
+    if "signed" in data:
+        request = HttpRequest()
+        request.COOKIES = {sent.key: sent.value}
+        assert request.get_signed_cookie(sent.key, salt=data.get("salt", "")) == data["value"]
+    else:
+        assert sent.value == data["value"]
     findings = rules.evaluate(
         rules.ProposedCookie(
             name=sent.key,

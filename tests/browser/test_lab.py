@@ -85,3 +85,24 @@ def test_server_delete_button_removes_the_cookie(page, context, live_server):
 
     assert "doomed" not in page.evaluate("document.cookie")
     assert server_row(page, "doomed").count() == 0
+
+
+def test_signed_cookie_tampered_from_javascript_is_flagged(page):
+    page.goto("/cookies")
+    page.fill("#id_key", "sig")
+    page.fill("#id_value", "42")
+    page.check("#id_signed")
+    page.click("#server-form button[type=submit]")
+    page.wait_for_url("**/cookies?sent=*")
+    signature = page.locator('#signed-table tr[data-cookie-name="sig"] .signature')
+    assert signature.text_content() == "valid"
+
+    page.evaluate(
+        """() => {
+            const held = document.cookie.split("; ").find((p) => p.startsWith("sig="));
+            document.cookie = held.replace("sig=42:", "sig=43:") + "; path=/";
+        }"""
+    )
+    page.reload()
+
+    assert signature.text_content() == "tampered"

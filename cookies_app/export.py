@@ -1,0 +1,95 @@
+"""
+A browser's cookies in the formats other tools read: Cookie-Editor's JSON, the
+Netscape cookies.txt of curl and wget, and a Cookie header.
+"""
+
+import json
+from dataclasses import dataclass
+
+NETSCAPE_HEADER = "# Netscape HTTP Cookie File\n# Exported by Cookie Lab.\n"
+# Cookie-Editor's names for SameSite.
+SAMESITE = {"": "unspecified", "lax": "lax", "strict": "strict", "none": "no_restriction"}
+FORMATS = {
+    "json": ("application/json", "cookies.json"),
+    "netscape": ("text/plain; charset=utf-8", "cookies.txt"),
+    "header": ("text/plain; charset=utf-8", "cookie-header.txt"),
+}
+
+
+@dataclass(frozen=True)
+class KnownCookie:
+    """A cookie as the server knows it: the value received, attributes as issued."""
+
+    name: str
+    value: str
+    host: str
+    domain: str = ""  # blank: host-only
+    path: str = "/"
+    secure: bool = False
+    httponly: bool = False
+    samesite: str = ""
+    expires_at: float | None = None  # epoch seconds; None for a session cookie
+
+    @property
+    def host_only(self):
+        return not self.domain
+
+    @property
+    def effective_domain(self):
+        return self.domain.lstrip(".") if self.domain else self.host
+
+
+def to_json(cookies):
+    """Cookie-Editor's export: a list of objects with its field names."""
+    return json.dumps(
+        [
+            {
+                "domain": c.effective_domain if c.host_only else f".{c.effective_domain}",
+                **({"expirationDate": c.expires_at} if c.expires_at is not None else {}),
+                "hostOnly": c.host_only,
+                "httpOnly": c.httponly,
+                "name": c.name,
+                "path": c.path,
+                "sameSite": SAMESITE.get(c.samesite.lower(), "unspecified"),
+                "secure": c.secure,
+                "session": c.expires_at is None,
+                "storeId": None,
+                "value": c.value,
+            }
+            for c in cookies
+        ],
+        indent=2,
+    )
+
+
+def to_netscape(cookies):
+    """cookies.txt: tab-separated, #HttpOnly_ before HttpOnly domains, 0 for session."""
+    lines = [NETSCAPE_HEADER]
+    for c in cookies:
+        domain = c.effective_domain if c.host_only else f".{c.effective_domain}"
+        if c.httponly:
+            domain = f"#HttpOnly_{domain}"
+        fields = [
+            domain,
+            "FALSE" if c.host_only else "TRUE",
+            c.path,
+            "TRUE" if c.secure else "FALSE",
+            str(int(c.expires_at)) if c.expires_at is not None else "0",
+            c.name,
+            c.value,
+        ]
+        lines.append("\t".join(_one_line(f) for f in fields) + "\n")
+    return "".join(lines)
+
+
+def to_header(cookies):
+    return "Cookie: " + "; ".join(f"{c.name}={c.value}" for c in cookies) + "\n"
+
+
+def _one_line(text):
+    """Tabs and newlines would break the format; a cookie cannot hold them anyway."""
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def render(format_name, cookies):
+    return {"json": to_json, "netscape": to_netscape, "header": to_header}[format_name](cookies)
