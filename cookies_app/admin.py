@@ -6,7 +6,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from . import streaming
+from . import lab, streaming
+from .decorators import valid_visitor_id
 from .models import CookieEvent, IssuedCookie, ReceivedCookie
 
 VALUE_PREVIEW = 60
@@ -132,6 +133,17 @@ class CookieEventAdmin(ReadOnlyLogAdmin):
         "redacted",
     ]
     list_filter = ["direction", "observed_at", "method", "redacted", "truncated"]
+
+    def changelist_view(self, request, extra_context=None):
+        """Filtered to one visitor, the timeline opens with the round-trip verdicts."""
+        visitor = valid_visitor_id(request.GET.get("visitor_id", ""))
+        if visitor:
+            extra_context = {
+                **(extra_context or {}),
+                "visitor": visitor,
+                "round_trip": lab.visitor_round_trip(visitor),
+            }
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(ReceivedCookie)

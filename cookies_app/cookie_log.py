@@ -30,6 +30,7 @@ class RequestInfo:
     request_id: uuid.UUID
     visitor_id: str
     method: str
+    host: str
     path: str
     user_agent: str
 
@@ -39,6 +40,7 @@ class RequestInfo:
             request_id=uuid.uuid4(),
             visitor_id=visitor_id,
             method=request.method[:10],
+            host=escape_controls(request.get_host())[:TEXT_CAP],
             path=escape_controls(request.path)[:TEXT_CAP],
             user_agent=escape_controls(request.headers.get("User-Agent", ""))[:TEXT_CAP],
         )
@@ -70,26 +72,30 @@ def _capped(text, cap):
     return encoded[:cap].decode("utf-8", "ignore"), True
 
 
+def stored_value(name, value):
+    """(value as the log keeps it, whether it was cut): redacted, or escaped and capped."""
+    if is_sensitive(name):
+        return redact(value), False
+    return _capped(escape_controls(value), settings.COOKIE_LAB_LOG_VALUE_CAP)
+
+
 def _event(info, direction, name, value, observed_at, **extra):
     size = byte_size(name) + byte_size(value)
     stored_name, name_cut = _capped(escape_controls(name), NAME_CAP)
-    redacted = is_sensitive(name)
-    if redacted:
-        stored_value, value_cut = redact(value), False
-    else:
-        stored_value, value_cut = _capped(escape_controls(value), settings.COOKIE_LAB_LOG_VALUE_CAP)
+    value_for_log, value_cut = stored_value(name, value)
     return CookieEvent(
         direction=direction,
         observed_at=observed_at,
         request_id=info.request_id,
         visitor_id=info.visitor_id,
         method=info.method,
+        host=info.host,
         path=info.path,
         user_agent=info.user_agent,
         name=stored_name,
-        value=stored_value,
+        value=value_for_log,
         size=size,
-        redacted=redacted,
+        redacted=is_sensitive(name),
         truncated=name_cut or value_cut,
         **extra,
     )

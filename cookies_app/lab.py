@@ -5,10 +5,11 @@ from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 
-from . import rules
+from . import rules, verdicts
+from .cookie_log import stored_value
 from .decorators import valid_visitor_id
 from .export import KnownCookie
-from .models import IssuedCookie
+from .models import IssuedCookie, ReceivedCookie
 from .signed import looks_signed, signed_cookies
 from .text import byte_size
 
@@ -202,3 +203,57 @@ def signed_cookie_statuses(request, salt=None, max_age=None):
     candidates = [n for n, v in request.COOKIES.items() if looks_signed(v)]
     salts = {name: row.salt for name, row in latest_issued(request, candidates).items()}
     return signed_cookies(request, salts=salts, max_age=max_age)
+
+
+ROUND_TRIP_NAMES = 50
+
+
+def latest_issues(visitor, before=None, limit=ROUND_TRIP_NAMES):
+    """The newest issued row per cookie name for a visitor (the lab's own excluded)."""
+    rows = (
+        IssuedCookie.objects.for_visitor(visitor)
+        .exclude(name__in=reserved_names())
+        .order_by("-observed_at", "-id")
+    )
+    if before is not None:
+        rows = rows.filter(observed_at__lt=before)
+    latest = {}
+    for row in rows.iterator(chunk_size=200):
+        if row.name not in latest:
+            latest[row.name] = row
+            if len(latest) == limit:
+                break
+    return list(latest.values())
+
+
+def round_trip(request):
+    """A verdict for each cookie issued to this browser, against what it sent now."""
+    visitor = visitor_id(request)
+    if not visitor:
+        return []
+    received = {name: stored_value(name, value)[0] for name, value in request.COOKIES.items()}
+    context = rules_context(request)
+    return [
+        verdicts.verdict(row, received, context, proposed_from_log(row))
+        for row in latest_issues(visitor)
+    ]
+
+
+def visitor_round_trip(visitor):
+    """The verdicts as of the visitor's latest logged request, for the admin."""
+    last = (
+        ReceivedCookie.objects.for_visitor(visitor)
+        .order_by("-observed_at", "-id")
+        .values("request_id", "host", "path", "observed_at")
+        .first()
+    )
+    if last is None:
+        return []
+    received = dict(
+        ReceivedCookie.objects.of_request(last["request_id"]).values_list("name", "value")
+    )
+    context = rules.RequestContext(host=last["host"] or "localhost", path=last["path"])
+    return [
+        verdicts.verdict(row, received, context, proposed_from_log(row), now=last["observed_at"])
+        for row in latest_issues(visitor, before=last["observed_at"])
+    ]

@@ -35,6 +35,7 @@ class CookieEvent(models.Model):
     request_id = models.UUIDField(db_index=True, help_text="Groups one request's rows.")
     visitor_id = models.CharField(max_length=32, db_index=True, blank=True)
     method = models.CharField(max_length=10)
+    host = models.CharField(max_length=512, blank=True)
     path = models.CharField(max_length=512)
     user_agent = models.CharField(max_length=512, blank=True)
 

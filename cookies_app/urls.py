@@ -6,6 +6,8 @@ app_name = "cookies_app"
 
 urlpatterns = [
     path("cookies", views.lab_page, name="lab"),
+    # The same lab one level down, to try Path scoping.
+    path("cookies/sub/", views.lab_page, name="lab-sub"),
     path("cookies/delete", views.delete_cookie, name="delete"),
     path("cookies/check", views.check_cookie, name="check"),
     # httpbin-compatible: point an httpbin client at http://HOST/api.

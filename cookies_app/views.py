@@ -34,7 +34,7 @@ def lab_page(request):
     if request.method == "POST":
         form = SetCookieForm(request.POST, context=lab.rules_context(request))
         if form.is_valid():
-            response = _back_to_lab(request)
+            response = _back_to_lab(request, request.path)
             try:
                 set_cookie(response, **form.set_cookie_kwargs())
             except (CookieError, ValueError) as error:
@@ -50,7 +50,7 @@ def lab_page(request):
 def delete_cookie(request):
     form = DeleteCookieForm(request.POST, context=lab.rules_context(request))
     if form.is_valid():
-        response = _back_to_lab(request)
+        response = _back_to_lab(request, _lab_path(request.POST.get("back")))
         try:
             delete_cookie_header(response, **form.delete_cookie_kwargs())
         except (CookieError, ValueError) as error:
@@ -74,10 +74,16 @@ def json_response(data, status=200):
     return JsonResponse(data, status=status, encoder=InertJSONEncoder)
 
 
-def _back_to_lab(request):
-    """303 to the lab, which then shows the Set-Cookie lines this response sent."""
+def _lab_path(path):
+    """One of the lab's own pages, whatever a form claims."""
+    pages = {reverse("cookies_app:lab"), reverse("cookies_app:lab-sub")}
+    return path if path in pages else reverse("cookies_app:lab")
+
+
+def _back_to_lab(request, path):
+    """303 to a lab page, which then shows the Set-Cookie lines this response sent."""
     query = urlencode({"sent": request.cookie_log.request_id})
-    return HttpResponseSeeOther(f"{reverse('cookies_app:lab')}?{query}")
+    return HttpResponseSeeOther(f"{path}?{query}")
 
 
 def _render_lab(request, set_form=None, delete_form=None, status=200):
@@ -96,6 +102,8 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         "response_headers": header_lines(response),
         "check_url": reverse("cookies_app:check"),
         "signed": lab.signed_cookie_statuses(request),
+        "round_trip": lab.round_trip(request),
+        "lab_pages": [reverse("cookies_app:lab"), reverse("cookies_app:lab-sub")],
         "export_url": reverse("cookies_app:api-export"),
     }
     response.content = render_to_string("cookies_app/lab.html", context, request)
