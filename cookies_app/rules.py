@@ -95,6 +95,9 @@ class RequestContext:
 TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~:")
 # cookie-octet: what a value may hold without quoting (RFC 6265 §4.1.1).
 COOKIE_OCTETS = frozenset(chr(c) for c in range(0x21, 0x7F)) - set('",;\\')
+# What an unquoted attribute value may hold for header parsers such as Python's
+# http.cookies; a space or a quote ends the attribute there.
+ATTRIBUTE_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~:/<>@,=?(){}[]")
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is tolerated inside values
 ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 HOSTNAME = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
@@ -258,6 +261,16 @@ def _name(cookie, context):
             "an RFC token and many servers will not parse it.",
             "§4.1.1",
         )
+    if name.startswith("$"):
+        yield _finding(
+            "refused" if server else "warning",
+            "DollarName",
+            "key",
+            "A name starting with '$' reads as an RFC 2109 attribute ($Version, $Path) to "
+            "older parsers, Python's http.cookies among them, which skip it silently. "
+            "Drop the '$'.",
+            "§4.1.1",
+        )
     if name.lower() in {n.lower() for n in context.reserved_names}:
         yield _finding(
             "refused",
@@ -353,6 +366,8 @@ def _control_in_attributes(cookie, context):
         ("domain", "Domain", cookie.domain),
     ):
         bad = next((c for c in text if c == ";" or ANY_CONTROL.match(c) or not c.isascii()), None)
+        if bad is None and cookie.source == Source.SERVER:
+            bad = next((c for c in text if c not in ATTRIBUTE_CHARS), None)
         if bad is not None:
             yield _finding(
                 "refused",

@@ -25,6 +25,8 @@ CASES = [
     ("tab in name", {"name": "a\tb"}, HTTP, "DisallowedCharacter", REFUSED),
     ("newline in name", {"name": "a\nb"}, HTTP, "DisallowedCharacter", REFUSED),
     ("non-ASCII name", {"name": "caf\u00e9"}, HTTP, "DisallowedCharacter", REFUSED),
+    ("dollar name", {"name": "$Version"}, HTTP, "DollarName", REFUSED),
+    ("dollar script name", {"name": "$x", "source": SCRIPT}, HTTP, "DollarName", WARNING),
     ("space in script name", {"name": "a b", "source": SCRIPT}, HTTP, "NameNotToken", WARNING),
     (
         "semicolon in script name",
