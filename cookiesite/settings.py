@@ -54,8 +54,10 @@ if not SECRET_KEY:
     # Development and tests only; never used when DEBUG is off.
     SECRET_KEY = "django-insecure-cookie-lab-development-only"
 
+# Loopback names in development and tests (the browser tests compare
+# localhost with 127.0.0.1); production lists its hosts explicitly.
 ALLOWED_HOSTS = env_list(
-    "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+    "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else []
 )
 
 INSTALLED_APPS = [

@@ -158,6 +158,13 @@ function verdictFor(fields) {
   return "The browser did not take it: document.cookie does not show it.";
 }
 
+/** The rules' likely reasons, for an assignment the browser refused. */
+function reasonsFor(result) {
+  return result.findings
+    .filter((finding) => finding.severity === "error")
+    .map((finding) => `${finding.code}: ${finding.message}`);
+}
+
 function assign(cookie) {
   document.cookie = cookie;
   document.getElementById("js-assigned").textContent = cookie;
@@ -182,7 +189,22 @@ async function onJsSubmit(event) {
   }
   showError("");
   assign(cookieString(fields));
-  document.getElementById("js-verdict").textContent = verdictFor(fields);
+  const verdict = verdictFor(fields);
+  const reasons = verdict.includes("did not") ? reasonsFor(result) : [];
+  const verdictBox = document.getElementById("js-verdict");
+  verdictBox.textContent = verdict;
+  verdictBox.dataset.taken = String(!verdict.includes("did not"));
+  if (reasons.length) {
+    const list = document.createElement("ul");
+    list.className = "findings";
+    for (const reason of reasons) {
+      const item = document.createElement("li");
+      item.className = "finding error";
+      item.textContent = `Likely: ${reason}`;
+      list.append(item);
+    }
+    verdictBox.append(list);
+  }
 }
 
 function onJsDelete(event) {

@@ -1,0 +1,281 @@
+"""
+Every attribute and rule, proven in Chromium: what the browser holds
+(context.cookies() and document.cookie) and the verdict the lab shows.
+Where Chromium disagrees with the rules module, these fail: fix the rules.
+"""
+
+import time
+
+import pytest
+
+from cookies_app import verdicts
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def set_cookie(page, at="/cookies", samesite="", send_anyway=True, **fields):
+    """Fill the lab's server form on the page ``at`` and submit it."""
+    page.goto(at)
+    page.select_option("#id_samesite", samesite)
+    for name, value in fields.items():
+        if isinstance(value, bool):
+            page.set_checked(f"#id_{name}", value)
+        else:
+            page.fill(f"#id_{name}", str(value))
+    if send_anyway:
+        page.check("#id_send_anyway")
+    page.click("#server-form button[type=submit]")
+    page.wait_for_url("**?sent=*")
+
+
+def held(context, name):
+    """The cookie as Chromium holds it, or None."""
+    return next((c for c in context.cookies() if c["name"] == name), None)
+
+
+def in_document_cookie(page, name):
+    return any(p.split("=")[0] == name for p in page.evaluate("document.cookie").split("; "))
+
+
+def verdict(page, name):
+    """The lab's verdict for ``name`` and the rule codes it gives as reasons."""
+    row = page.locator(f'#verdict-table tr[data-cookie-name="{name}"]')
+    codes = row.locator("li[data-code]").evaluate_all("items => items.map((i) => i.dataset.code)")
+    return row.locator(".verdict").text_content(), codes
+
+
+def received(page, name):
+    return page.locator(f'#received-table tr[data-cookie-name="{name}"]').count() == 1
+
+
+def test_plain_cookie_is_kept(page, context):
+    set_cookie(page, key="plain", value="1")
+
+    assert held(context, "plain")["value"] == "1"
+    assert in_document_cookie(page, "plain")
+    assert verdict(page, "plain") == (verdicts.KEPT, [])
+
+
+def test_max_age_expires_when_it_elapses(page, context):
+    set_cookie(page, key="brief", value="1", max_age=2)
+    assert held(context, "brief") is not None
+    assert verdict(page, "brief")[0] == verdicts.KEPT
+
+    time.sleep(2.5)
+    page.reload()
+
+    assert held(context, "brief") is None
+    assert not received(page, "brief")
+    assert verdict(page, "brief")[0] == verdicts.EXPIRED
+
+
+def test_expires_in_the_past_deletes(page, context):
+    set_cookie(page, key="old", value="1")
+    assert held(context, "old") is not None
+
+    set_cookie(page, key="old", value="1", expires="2000-01-01T00:00")
+
+    assert held(context, "old") is None
+    assert verdict(page, "old")[0] == verdicts.EXPIRED
+
+
+def test_path_scopes_where_the_cookie_is_sent(page, context):
+    set_cookie(page, key="scoped", value="1", path="/cookies/sub/")
+
+    assert held(context, "scoped")["path"] == "/cookies/sub/"
+    assert not received(page, "scoped")
+    assert not in_document_cookie(page, "scoped")
+    assert verdict(page, "scoped")[0] == verdicts.NOT_SENT_HERE
+
+    page.goto("/cookies/sub/")
+
+    assert received(page, "scoped")
+    assert in_document_cookie(page, "scoped")
+    assert verdict(page, "scoped")[0] == verdicts.KEPT
+
+
+def test_host_only_cookie_is_not_sent_to_another_host(page, context, live_server):
+    set_cookie(page, key="hostonly", value="1")
+    assert held(context, "hostonly")["domain"] == "localhost"
+
+    other = live_server.url.replace("localhost", "127.0.0.1")
+    page.goto(f"{other}/cookies")
+
+    assert not received(page, "hostonly"), "localhost and 127.0.0.1 are different hosts"
+
+
+def test_domain_localhost_on_localhost(page, context):
+    set_cookie(page, key="dom", value="1", domain="localhost")
+
+    cookie = held(context, "dom")
+    assert cookie is not None, "Chromium keeps Domain=localhost set from localhost"
+    assert verdict(page, "dom")[0] == verdicts.KEPT
+
+
+def test_domain_of_another_site_is_dropped(page, context):
+    set_cookie(page, key="foreign", value="1", domain="example.com")
+
+    assert held(context, "foreign") is None
+    assert verdict(page, "foreign")[0] == verdicts.NOT_SENT_HOST
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
+def test_secure_over_plain_http_on_loopback(page, context, live_server, host):
+    base = live_server.url.replace("localhost", host)
+    page.goto(f"{base}/cookies")
+    set_cookie(page, at=f"{base}/cookies", key="sec", value="1", secure=True)
+
+    cookie = held(context, "sec")
+    assert cookie is not None and cookie["secure"] is True
+    assert verdict(page, "sec")[0] == verdicts.KEPT
+
+
+def test_httponly_is_invisible_to_and_not_overwritable_by_javascript(page, context):
+    set_cookie(page, key="locked", value="server", httponly=True)
+
+    assert held(context, "locked")["httpOnly"] is True
+    assert not in_document_cookie(page, "locked")
+    page.evaluate("document.cookie = 'locked=script; path=/'")
+    page.reload()
+
+    assert held(context, "locked")["value"] == "server"
+    assert verdict(page, "locked")[0] == verdicts.KEPT_HIDDEN
+
+
+@pytest.mark.parametrize("samesite", ["Lax", "Strict"])
+def test_samesite_lax_and_strict_are_kept_same_site(page, context, samesite):
+    set_cookie(page, key="ss", value="1", samesite=samesite)
+
+    assert held(context, "ss")["sameSite"] == samesite
+    assert verdict(page, "ss")[0] == verdicts.KEPT
+
+
+def test_samesite_none_without_secure_is_dropped(page, context):
+    set_cookie(page, key="ssnone", value="1", samesite="None")
+
+    assert held(context, "ssnone") is None
+    assert verdict(page, "ssnone") == (verdicts.DROPPED, ["SameSiteNoneInsecure"])
+
+
+def test_samesite_none_with_secure_is_kept(page, context):
+    set_cookie(page, key="ssnone", value="1", samesite="None", secure=True)
+
+    assert held(context, "ssnone")["sameSite"] == "None"
+    assert verdict(page, "ssnone")[0] == verdicts.KEPT
+
+
+def test_partitioned_with_secure_is_kept_partitioned(page, context):
+    set_cookie(page, key="chip", value="1", secure=True, partitioned=True, samesite="None")
+
+    cookie = held(context, "chip")
+    assert cookie is not None
+    assert cookie.get("partitionKey"), cookie
+    assert verdict(page, "chip")[0] == verdicts.KEPT
+
+
+def test_partitioned_without_secure_is_dropped(page, context):
+    set_cookie(page, key="chip", value="1", partitioned=True)
+
+    assert held(context, "chip") is None
+    assert verdict(page, "chip") == (verdicts.DROPPED, ["InvalidPartitioned"])
+
+
+def test_secure_prefix_needs_secure(page, context):
+    set_cookie(page, key="__Secure-a", value="1")
+    set_cookie(page, key="__Secure-b", value="1", secure=True)
+
+    assert held(context, "__Secure-a") is None
+    assert verdict(page, "__Secure-a") == (verdicts.DROPPED, ["InvalidPrefix"])
+    assert held(context, "__Secure-b") is not None
+    assert verdict(page, "__Secure-b")[0] == verdicts.KEPT
+
+
+@pytest.mark.parametrize(
+    ("fields", "kept"),
+    [
+        ({"secure": True, "path": "/"}, True),
+        ({"secure": True, "path": "/cookies"}, False),
+        ({"secure": True, "path": "/", "domain": "localhost"}, False),
+        ({"path": "/"}, False),
+    ],
+)
+def test_host_prefix_rules(page, context, fields, kept):
+    set_cookie(page, key="__Host-x", value="1", **fields)
+
+    assert (held(context, "__Host-x") is not None) is kept
+    if kept:
+        assert verdict(page, "__Host-x")[0] == verdicts.KEPT
+    else:
+        assert verdict(page, "__Host-x")[1] == ["InvalidPrefix"]
+
+
+def test_name_and_value_over_4096_bytes_is_dropped(page, context):
+    set_cookie(page, key="big", value="v" * 4094)  # 4097 bytes
+    set_cookie(page, key="fits", value="v" * 4092)  # 4096 bytes: the limit itself
+
+    assert held(context, "big") is None
+    assert verdict(page, "big") == (verdicts.DROPPED, ["NameValuePairExceedsMaxSize"])
+    assert held(context, "fits") is not None
+
+
+def js_assign(page, name, value="1", send_anyway=True, **checks):
+    page.fill("#js-name", name)
+    page.fill("#js-value", value)
+    for field in checks:
+        page.check(f"#js-{field}")
+    if send_anyway:
+        page.check("#js-send-anyway")
+    page.click("#js-form button[type=submit]")
+    page.wait_for_selector("#js-verdict[data-taken]")
+    return page.locator("#js-verdict")
+
+
+def test_javascript_panel_says_when_the_browser_took_a_cookie(page, context):
+    page.goto("/cookies")
+
+    verdict_box = js_assign(page, "from_js")
+
+    assert verdict_box.get_attribute("data-taken") == "true"
+    assert held(context, "from_js")["value"] == "1"
+
+
+def test_javascript_panel_explains_a_prefix_drop(page, context):
+    page.goto("/cookies")
+
+    verdict_box = js_assign(page, "__Host-js")
+
+    assert verdict_box.get_attribute("data-taken") == "false"
+    assert "InvalidPrefix" in verdict_box.text_content()
+    assert held(context, "__Host-js") is None
+
+
+def test_javascript_panel_explains_samesite_none_without_secure(page, context):
+    page.goto("/cookies")
+    page.select_option("#js-samesite", "None")
+
+    verdict_box = js_assign(page, "jsnone")
+
+    assert verdict_box.get_attribute("data-taken") == "false"
+    assert "SameSiteNoneInsecure" in verdict_box.text_content()
+
+
+def test_javascript_panel_explains_an_httponly_overwrite(page, context):
+    set_cookie(page, key="locked", value="server", httponly=True)
+
+    verdict_box = js_assign(page, "locked", value="script")
+
+    assert verdict_box.get_attribute("data-taken") == "false"
+    assert "OverwriteHttpOnly" in verdict_box.text_content()
+    assert held(context, "locked")["value"] == "server"
+
+
+def test_javascript_panel_blocks_a_predicted_drop_unless_told(page, context):
+    page.goto("/cookies")
+
+    page.fill("#js-name", "__Secure-js")
+    page.click("#js-form button[type=submit]")
+    page.wait_for_selector("#js-error:not([hidden])")
+
+    assert "InvalidPrefix" not in page.locator("#js-error").text_content()
+    assert "send anyway" in page.locator("#js-error").text_content()
+    assert page.locator("#js-assigned").text_content() == "(nothing yet)"
