@@ -1,0 +1,131 @@
+"""
+Screenshots of the lab and the admin log, taken in Debian's Chromium.
+
+Starts Cookie Lab on a throwaway SQLite database, sets a few cookies (one of
+them one the browser drops), and writes PNGs to docs/screenshots/.
+Run with `make screenshots`.
+"""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update"]  # fmt: skip
+PASSWORD = secrets.token_urlsafe(16)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"The server did not start on port {port}.")
+
+
+def server_env(database):
+    # Production mode (no debug toolbar in the pictures), plain HTTP on loopback.
+    return {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECURE": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+    }
+
+
+def lab_session(page, base):
+    page.goto(f"{base}/cookies")
+    page.fill("#id_key", "theme")
+    page.fill("#id_value", "dark")
+    page.fill("#id_max_age", "3600")
+    page.check("#id_httponly")
+    page.click("#server-form button[type=submit]")
+    page.wait_for_url("**?sent=*")
+    # One the browser drops: SameSite=None without Secure.
+    page.fill("#id_key", "tracker")
+    page.fill("#id_value", "1")
+    page.select_option("#id_samesite", "None")
+    page.check("#id_send_anyway")
+    page.click("#server-form button[type=submit]")
+    page.wait_for_url("**?sent=*")
+    page.fill("#js-name", "from_js")
+    page.fill("#js-value", "hello world")
+    page.click("#js-form button[type=submit]")
+    page.wait_for_selector("#js-verdict[data-taken]")
+    page.reload()
+    page.fill("#id_key", "__Host-demo")
+    page.fill("#id_path", "/cookies")
+    page.wait_for_selector("#server-findings li")
+    page.screenshot(path=OUT / "lab.png", full_page=True)
+
+
+def admin_session(page, base, visitor):
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.goto(f"{base}/admin/cookies_app/cookieevent/?visitor_id={visitor}")
+    page.screenshot(path=OUT / "admin-log.png", full_page=True)
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        env = server_env(Path(tmp) / "screens.sqlite3")
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+        subprocess.run(
+            [*manage, "createsuperuser", "--noinput", "--username", "admin",
+             "--email", "admin@localhost"],
+            env=env, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        server = subprocess.Popen(
+            [*manage, "runserver", "--insecure", "--noreload", f"127.0.0.1:{port}"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wait_for(port)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                lab_session(context.new_page(), base)
+                visitor = next(
+                    c["value"] for c in context.cookies() if c["name"] == "cookielab_visitor"
+                )
+                admin_session(
+                    browser.new_page(viewport={"width": 1400, "height": 900}), base, visitor
+                )
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    for png in sorted(OUT.glob("*.png")):
+        print(f"wrote {png.relative_to(ROOT)} ({png.stat().st_size // 1024} KiB)")
+
+
+if __name__ == "__main__":
+    main()
