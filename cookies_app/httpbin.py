@@ -6,7 +6,7 @@ request; names are case-insensitive and never become cookies themselves.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -50,18 +50,8 @@ class Attributes:
         }
 
     def proposed(self, name, value):
-        return rules.ProposedCookie(
-            name=name,
-            value=value,
-            max_age=self.max_age,
-            expires=self.expires,
-            path=self.path,
-            domain=self.domain,
-            secure=self.secure,
-            httponly=self.httponly,
-            samesite=self.samesite,
-            partitioned=self.partitioned,
-        )
+        # The attribute names are the rules module's own.
+        return rules.ProposedCookie(name=name, value=value, **asdict(self))
 
 
 def split_query(items):
