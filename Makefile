@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint test-postgres screenshots
+.PHONY: help run test lint test-postgres screenshots bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ test-postgres: $(VENV)/.installed ## the suite against PostgreSQL (PG_URL, defau
 
 screenshots: $(VENV)/.installed ## PNGs of the lab and the admin log in docs/screenshots (needs chromium)
 	$(BIN)/python scripts/screenshots.py
+
+bench: $(VENV)/.installed ## load check of the logging path on SQLite and PostgreSQL (prints figures)
+	$(BIN)/python scripts/bench_lab.py
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12/python3.13 on PATH)."; exit 1; }

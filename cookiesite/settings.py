@@ -115,8 +115,10 @@ WSGI_APPLICATION = "cookiesite.wsgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        # Persistent connections: a request never pays for a new connection.
-        conn_max_age=600,
+        # Persistent connections in production (gunicorn's threads keep theirs), so
+        # a request never pays for a new connection. runserver starts a thread per
+        # request, which would leak one connection each: Django's docs advise 0.
+        conn_max_age=0 if DEBUG else 600,
         conn_health_checks=True,
     )
 }

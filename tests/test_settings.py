@@ -196,3 +196,13 @@ def test_production_security_headers_and_cookie_names():
         "True",
         "31536000",
     ]
+
+
+def test_persistent_connections_in_production_only():
+    code = "import django; django.setup(); from django.conf import settings as s; "
+    code += "print(s.DATABASES['default']['CONN_MAX_AGE'])"
+    production = run_python(code, DJANGO_SETTINGS_MODULE="cookiesite.settings", **PRODUCTION)
+    development = run_python(code, DJANGO_SETTINGS_MODULE="cookiesite.settings", DJANGO_DEBUG="1")
+
+    assert production.stdout.strip() == "600", production.stderr
+    assert development.stdout.strip() == "0", "runserver's thread per request would leak them"
