@@ -36,7 +36,8 @@ def cookies(request):
 def set_cookies(request, name=None, value=None):
     pairs, raw_attributes = httpbin.split_query(request.GET.items())
     if name is not None:
-        pairs = {name: value}
+        # /set/<name>/<value> sets that one, plus any pairs in the query.
+        pairs[name] = value
     try:
         attributes = httpbin.parse_attributes(raw_attributes, secure_default=request.is_secure())
     except httpbin.BadAttribute as error:

@@ -65,6 +65,14 @@ def test_set_one_by_path(client):
 
 
 @pytest.mark.django_db
+def test_set_one_by_path_keeps_query_pairs_too(client):
+    response = client.get("/api/cookies/set/flavor/chip?extra=1&attr[HttpOnly]=1")
+
+    assert set(response.cookies) >= {"flavor", "extra"}
+    assert "HttpOnly" in attributes(response, "flavor")
+
+
+@pytest.mark.django_db
 def test_delete_expires_each_cookie(client):
     client.cookies["k1"] = "v1"
     client.cookies["k2"] = "v2"
