@@ -55,6 +55,8 @@ def rules_context(request):
         reserved_names=reserved_names(),
         received_names=received,
         httponly_names=httponly,
+        fetch_site=request.headers.get("Sec-Fetch-Site", ""),
+        method=request.method,
     )
 
 

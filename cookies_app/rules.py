@@ -88,6 +88,9 @@ class RequestContext:
     received_names: frozenset[str] = field(default_factory=frozenset)
     httponly_names: frozenset[str] = field(default_factory=frozenset)
     now: datetime | None = None
+    # The browser's Sec-Fetch-Site and the method: SameSite decides on them.
+    fetch_site: str = ""
+    method: str = "GET"
 
 
 # Python's http.cookies accepts RFC 7230 token characters plus ':' in a name;

@@ -12,11 +12,14 @@ from email.utils import parsedate_to_datetime
 
 from . import rules
 
+LAX_ALLOWING_UNSAFE = timedelta(minutes=2)
+
 KEPT = "kept"
 KEPT_HIDDEN = "kept, hidden from JS"
 REPLACED = "kept, value changed since"
 NOT_SENT_HERE = "not sent to this path"
 NOT_SENT_HOST = "not sent to this host"
+NOT_SENT_CROSS_SITE = "not sent on this cross-site request"
 EXPIRED = "expired or deleted"
 DELETION_IGNORED = "deletion not applied"
 DROPPED = "dropped by the browser"
@@ -29,6 +32,9 @@ EXPLANATIONS = {
     NOT_SENT_HERE: "Its Path does not cover this page, so the browser keeps it but does not "
     "send it here.",
     NOT_SENT_HOST: "Its Domain does not cover this host, so it is not sent here.",
+    NOT_SENT_CROSS_SITE: "You came here from another site (Sec-Fetch-Site: cross-site): "
+    "SameSite=Strict cookies stay home, and Lax ones go only with top-level GET "
+    "navigations. The browser still has it.",
     EXPIRED: "Its lifetime is over (or it was a deletion): the browser no longer has it.",
     DELETION_IGNORED: "The deletion was sent, yet a cookie of this name still came back: "
     "Path or Domain of the deletion did not match the stored cookie.",
@@ -88,6 +94,8 @@ def verdict(row, received, context, proposed, now=None):
         if received[row.name] != row.value:
             return make(REPLACED)
         return make(KEPT_HIDDEN if row.httponly else KEPT)
+    if _withheld_cross_site(row.samesite, context, age=now - row.observed_at):
+        return make(NOT_SENT_CROSS_SITE)
     host = rules.host_without_port(context.host)
     if row.domain and not rules.domain_matches(host, row.domain.lstrip(".").lower()):
         return make(NOT_SENT_HOST)
@@ -96,3 +104,15 @@ def verdict(row, received, context, proposed, now=None):
     # The browser judged the cookie where it was issued.
     findings = rules.evaluate(proposed, replace(context, path=row.path, received_names=frozenset()))
     return make(DROPPED, [f for f in findings if f.severity == rules.Severity.ERROR])
+
+
+def _withheld_cross_site(samesite, context, age=LAX_ALLOWING_UNSAFE):
+    """Whether SameSite keeps the cookie off this request (RFC 6265bis §5.8.3)."""
+    if context.fetch_site != "cross-site":
+        return False
+    if not samesite and context.method != "GET" and age < LAX_ALLOWING_UNSAFE:
+        # Chromium's "Lax-allowing-unsafe": an unspecified SameSite cookie younger
+        # than two minutes still goes with a cross-site top-level POST.
+        return False
+    samesite = (samesite or "lax").lower()  # unspecified behaves as Lax
+    return samesite == "strict" or (samesite == "lax" and context.method != "GET")

@@ -156,3 +156,32 @@ def test_expiry_of_max_age_and_expires():
     assert verdicts.expiry(Row) == datetime(2026, 1, 1, tzinfo=UTC)
     Row.expires = ""
     assert verdicts.expiry(Row) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("samesite", "method", "fetch_site", "withheld"),
+    [
+        ("Strict", "GET", "cross-site", True),
+        ("Lax", "GET", "cross-site", False),
+        ("Lax", "POST", "cross-site", True),
+        ("", "POST", "cross-site", True),
+        ("None", "POST", "cross-site", False),
+        ("Strict", "GET", "same-origin", False),
+    ],
+)
+def test_cross_site_withholding(samesite, method, fetch_site, withheld):
+    from cookies_app.rules import RequestContext
+
+    context = RequestContext(fetch_site=fetch_site, method=method)
+
+    assert verdicts._withheld_cross_site(samesite, context) is withheld
+
+
+def test_young_unspecified_cookie_rides_a_cross_site_post():
+    from cookies_app.rules import RequestContext
+
+    context = RequestContext(fetch_site="cross-site", method="POST")
+
+    assert verdicts._withheld_cross_site("", context, age=timedelta(seconds=30)) is False
+    assert verdicts._withheld_cross_site("Lax", context, age=timedelta(seconds=30)) is True

@@ -279,3 +279,30 @@ def test_javascript_panel_blocks_a_predicted_drop_unless_told(page, context):
     assert "InvalidPrefix" not in page.locator("#js-error").text_content()
     assert "send anyway" in page.locator("#js-error").text_content()
     assert page.locator("#js-assigned").text_content() == "(nothing yet)"
+
+
+def test_samesite_on_a_cross_site_navigation(page, context, live_server):
+    """localhost and 127.0.0.1 are different sites: a link between them is cross-site."""
+    set_cookie(page, key="ss_lax", value="1", samesite="Lax")
+    set_cookie(page, key="ss_strict", value="1", samesite="Strict")
+    other_site = live_server.url.replace("localhost", "127.0.0.1")
+    page.goto(f"{other_site}/cookies")
+
+    page.evaluate(
+        """(target) => {
+            const link = document.createElement("a");
+            link.href = target;
+            link.id = "cross-site-link";
+            link.textContent = "back to localhost";
+            document.body.append(link);
+        }""",
+        f"{live_server.url}/cookies",
+    )
+    page.click("#cross-site-link")
+    page.wait_for_url(f"{live_server.url}/cookies")
+
+    assert received(page, "ss_lax"), "Lax goes with a top-level GET navigation"
+    assert not received(page, "ss_strict"), "Strict stays home on a cross-site navigation"
+    assert held(context, "ss_strict") is not None
+    assert verdict(page, "ss_lax")[0] == verdicts.KEPT
+    assert verdict(page, "ss_strict")[0] == verdicts.NOT_SENT_CROSS_SITE
