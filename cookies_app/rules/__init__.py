@@ -1,0 +1,87 @@
+"""
+Cookie rules: what a server may send and what a browser will do with it.
+
+Plain Python, no Django: a proposed cookie and the request context go in,
+findings come out. Each finding has a severity, a stable code (Chromium's
+exclusion or warning reason where one exists), the form field it concerns, a
+plain explanation and the spec section (RFC 6265bis; the layered-cookies draft
+for the __Http- prefixes).
+"""
+
+from . import scope, syntax
+from .hosts import default_path, domain_matches, host_without_port, is_potentially_trustworthy
+from .model import (
+    LAYERED,
+    MAX_ATTRIBUTE_BYTES,
+    MAX_LIFETIME,
+    MAX_NAME_VALUE_BYTES,
+    RFC,
+    VALUE_MAX_CHARS,
+    Finding,
+    ProposedCookie,
+    RequestContext,
+    Severity,
+    Source,
+)
+
+SEVERITY_ORDER = list(Severity)
+CHECKS = (
+    syntax.name_findings,
+    syntax.value_findings,
+    syntax.size_findings,
+    syntax.control_in_attributes,
+    scope.lifetime,
+    scope.path,
+    scope.domain,
+    scope.secure,
+    scope.samesite,
+    scope.prefix,
+    scope.partitioned,
+    scope.script_only,
+    scope.existing,
+)
+
+
+def evaluate(cookie, context=None):
+    """All findings for ``cookie`` set in ``context``, most severe first."""
+    context = context or RequestContext()
+    findings = [finding for check in CHECKS for finding in check(cookie, context)]
+    return sorted(findings, key=lambda f: SEVERITY_ORDER.index(f.severity))
+
+
+def worst(findings):
+    """The most severe severity among ``findings``, or None."""
+    return min((f.severity for f in findings), key=SEVERITY_ORDER.index, default=None)
+
+
+def refused(findings):
+    return [f for f in findings if f.severity == Severity.REFUSED]
+
+
+def errors(findings):
+    return [f for f in findings if f.severity == Severity.ERROR]
+
+
+__all__ = [
+    "CHECKS",
+    "LAYERED",
+    "MAX_ATTRIBUTE_BYTES",
+    "MAX_LIFETIME",
+    "MAX_NAME_VALUE_BYTES",
+    "RFC",
+    "SEVERITY_ORDER",
+    "VALUE_MAX_CHARS",
+    "Finding",
+    "ProposedCookie",
+    "RequestContext",
+    "Severity",
+    "Source",
+    "default_path",
+    "domain_matches",
+    "errors",
+    "evaluate",
+    "host_without_port",
+    "is_potentially_trustworthy",
+    "refused",
+    "worst",
+]

@@ -1,0 +1,87 @@
+"""The rules' vocabulary: severities, findings, the cookie and its context."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+RFC = "RFC 6265bis"
+LAYERED = "draft-ietf-httpbis-layered-cookies"
+
+# Browser limits (RFC 6265bis §5.7, Chromium's CanonicalCookie).
+MAX_NAME_VALUE_BYTES = 4096
+MAX_ATTRIBUTE_BYTES = 1024
+MAX_LIFETIME = timedelta(days=400)
+# The lab's own cap: room to demonstrate an oversize drop, no more.
+VALUE_MAX_CHARS = 8192
+
+
+class Severity(StrEnum):
+    REFUSED = "refused"  # the server will not send it
+    ERROR = "error"  # it can be sent, the browser will drop it
+    WARNING = "warning"  # it works but is risky or will be altered
+    INFO = "info"
+
+
+SEVERITY_ORDER = list(Severity)
+
+
+class Source(StrEnum):
+    SERVER = "server"  # a Set-Cookie header
+    SCRIPT = "script"  # an assignment to document.cookie
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str
+    field: str
+    message: str
+    spec: str
+
+    def as_dict(self):
+        return {
+            "severity": str(self.severity),
+            "code": self.code,
+            "field": self.field,
+            "message": self.message,
+            "spec": self.spec,
+        }
+
+
+@dataclass(frozen=True)
+class ProposedCookie:
+    name: str
+    value: str = ""
+    max_age: int | None = None
+    expires: datetime | None = None
+    path: str = ""
+    domain: str = ""
+    secure: bool = False
+    httponly: bool = False
+    samesite: str = ""
+    partitioned: bool = False
+    source: Source = Source.SERVER
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    scheme: str = "http"
+    host: str = "localhost"  # as in the Host header, port allowed
+    path: str = "/"
+    # The site's own cookies (session, CSRF, visitor id): never set by the lab.
+    reserved_names: frozenset[str] = field(default_factory=frozenset)
+    # Names the browser sent with this request, and those known to be HttpOnly.
+    received_names: frozenset[str] = field(default_factory=frozenset)
+    httponly_names: frozenset[str] = field(default_factory=frozenset)
+    now: datetime | None = None
+    # The browser's Sec-Fetch-Site and the method: SameSite decides on them.
+    fetch_site: str = ""
+    method: str = "GET"
+
+
+# Python's http.cookies accepts RFC 7230 token characters plus ':' in a name;
+# anything else cannot be put in a Set-Cookie header from Django.
+
+
+def finding(severity, code, field_name, message, section, spec=RFC):
+    return Finding(Severity(severity), code, field_name, message, f"{spec} {section}")
