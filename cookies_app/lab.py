@@ -74,7 +74,7 @@ def received_cookies(request):
     ]
 
 
-def sent_cookies(request):
+def sent_cookies(request, context):
     """
     The Set-Cookie lines of the response named by ``?sent=<request id>``, read
     back from the log for this visitor only, each with the rules' findings.
@@ -93,7 +93,6 @@ def sent_cookies(request):
         .exclude(name=settings.COOKIE_LAB_VISITOR_COOKIE)
         .order_by("id")
     )
-    context = rules_context(request)
     return [
         {
             "line": f"Set-Cookie: {row.header}",
@@ -146,26 +145,10 @@ def is_env_cookie(name):
     return name.lower() in {n.lower() for n in reserved_names()}
 
 
-def latest_issued(request, names):
-    """The newest issued log row for each of ``names`` for this visitor: {name: row}."""
-    visitor = visitor_id(request)
-    if not visitor or not names:
-        return {}
-    rows = (
-        IssuedCookie.objects.for_visitor(visitor)
-        .filter(name__in=list(names))
-        .order_by("-observed_at", "-id")
-    )
-    latest = {}
-    for row in rows.iterator():
-        latest.setdefault(row.name, row)
-    return latest
-
-
 def known_cookies(request, include_env=False):
     """The browser's cookies as the server knows them, for export."""
     names = [n for n in request.COOKIES if include_env or not is_env_cookie(n)]
-    issued = latest_issued(request, names)
+    issued = latest_issues(visitor_id(request), names)
     host = rules.host_without_port(request.get_host())
     return [_known(name, request.COOKIES[name], host, issued.get(name)) for name in names]
 
@@ -203,20 +186,26 @@ def signed_cookie_statuses(request, salt=None, max_age=None):
     if salt is not None:
         return signed_cookies(request, salt=salt, max_age=max_age)
     candidates = [n for n, v in request.COOKIES.items() if looks_signed(v)]
-    salts = {name: row.salt for name, row in latest_issued(request, candidates).items()}
+    issued = latest_issues(visitor_id(request), candidates)
+    salts = {name: row.salt for name, row in issued.items()}
     return signed_cookies(request, salts=salts, max_age=max_age)
 
 
 ROUND_TRIP_NAMES = 50
 
 
-def latest_issues(visitor, before=None, limit=ROUND_TRIP_NAMES):
-    """The newest issued row per cookie name for a visitor (the lab's own excluded)."""
-    rows = (
-        IssuedCookie.objects.for_visitor(visitor)
-        .exclude(name__in=reserved_names())
-        .order_by("-observed_at", "-id")
-    )
+def latest_issues(visitor, names=None, before=None, limit=None):
+    """
+    The newest issued log row per cookie name for a visitor: {name: row}.
+    Only ``names`` if given, else every name but the lab's own.
+    """
+    if not visitor or names == []:
+        return {}
+    rows = IssuedCookie.objects.for_visitor(visitor).order_by("-observed_at", "-id")
+    if names is not None:
+        rows = rows.filter(name__in=list(names))
+    else:
+        rows = rows.exclude(name__in=reserved_names())
     if before is not None:
         rows = rows.filter(observed_at__lt=before)
     latest = {}
@@ -225,19 +214,15 @@ def latest_issues(visitor, before=None, limit=ROUND_TRIP_NAMES):
             latest[row.name] = row
             if len(latest) == limit:
                 break
-    return list(latest.values())
+    return latest
 
 
-def round_trip(request):
+def round_trip(request, context):
     """A verdict for each cookie issued to this browser, against what it sent now."""
-    visitor = visitor_id(request)
-    if not visitor:
-        return []
     received = {name: stored_value(name, value)[0] for name, value in request.COOKIES.items()}
-    context = rules_context(request)
+    issued = latest_issues(visitor_id(request), limit=ROUND_TRIP_NAMES)
     return [
-        verdicts.verdict(row, received, context, proposed_from_log(row))
-        for row in latest_issues(visitor)
+        verdicts.verdict(row, received, context, proposed_from_log(row)) for row in issued.values()
     ]
 
 
@@ -257,5 +242,7 @@ def visitor_round_trip(visitor):
     context = rules.RequestContext(host=last["host"] or "localhost", path=last["path"])
     return [
         verdicts.verdict(row, received, context, proposed_from_log(row), now=last["observed_at"])
-        for row in latest_issues(visitor, before=last["observed_at"])
+        for row in latest_issues(
+            visitor, before=last["observed_at"], limit=ROUND_TRIP_NAMES
+        ).values()
     ]

@@ -93,16 +93,17 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
     # POST sets nothing at all.
     if status == 200 and name not in request.COOKIES:
         set_cookie(response, name, value)
+    rules_context = lab.rules_context(request)
     context = {
         "set_form": set_form or SetCookieForm(),
         "delete_form": delete_form or DeleteCookieForm(),
         "received": lab.received_cookies(request),
         "reserved_names": sorted(lab.reserved_names()),
-        "sent": lab.sent_cookies(request),
+        "sent": lab.sent_cookies(request, rules_context),
         "response_headers": header_lines(response),
         "check_url": reverse("cookies_app:check"),
         "signed": lab.signed_cookie_statuses(request),
-        "round_trip": lab.round_trip(request),
+        "round_trip": lab.round_trip(request, rules_context),
         "lab_pages": [reverse("cookies_app:lab"), reverse("cookies_app:lab-sub")],
         "export_url": reverse("cookies_app:api-export"),
     }

@@ -3,6 +3,7 @@
 import pytest
 
 from cookies_app.models import ReceivedCookie
+from tests.browser.lab_page import set_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,13 +20,7 @@ def test_first_visit_shows_username_root_in_document_cookie(page):
 
 
 def test_httponly_cookie_reaches_the_server_but_not_javascript(page):
-    page.goto("/cookies")
-
-    page.fill("#id_key", "hidden_one")
-    page.fill("#id_value", "v1")
-    page.check("#id_httponly")
-    page.click("#server-form button[type=submit]")
-    page.wait_for_url("**/cookies?sent=*")
+    set_cookie(page, key="hidden_one", value="v1", httponly=True, send_anyway=False)
 
     row = server_row(page, "hidden_one")
     assert row.locator(".value").text_content() == "v1"
@@ -88,12 +83,7 @@ def test_server_delete_button_removes_the_cookie(page, context, live_server):
 
 
 def test_signed_cookie_tampered_from_javascript_is_flagged(page):
-    page.goto("/cookies")
-    page.fill("#id_key", "sig")
-    page.fill("#id_value", "42")
-    page.check("#id_signed")
-    page.click("#server-form button[type=submit]")
-    page.wait_for_url("**/cookies?sent=*")
+    set_cookie(page, key="sig", value="42", signed=True, send_anyway=False)
     signature = page.locator('#signed-table tr[data-cookie-name="sig"] .signature')
     assert signature.text_content() == "valid"
 
