@@ -7,7 +7,7 @@ import json
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import export, httpbin, lab, rules
 from .decorators import logs_cookies
@@ -19,7 +19,7 @@ TRUTHY = ("1", "true", "yes", "on")
 DELETE_ATTRIBUTES = ("path", "domain", "secure", "httponly", "samesite", "partitioned")
 
 
-@require_GET
+@require_safe
 @logs_cookies
 def cookies(request):
     show_env = request.GET.get("show_env", "").lower() in TRUTHY
@@ -31,7 +31,7 @@ def cookies(request):
     return json_response({"cookies": received})
 
 
-@require_GET
+@require_safe
 @logs_cookies
 def set_cookies(request, name=None, value=None):
     pairs, raw_attributes = httpbin.split_query(request.GET.items())
@@ -57,7 +57,7 @@ def set_cookies(request, name=None, value=None):
     return _with_findings(response, findings)
 
 
-@require_GET
+@require_safe
 @logs_cookies
 def delete_cookies(request):
     names, raw_attributes = httpbin.split_query(request.GET.items())
@@ -84,7 +84,7 @@ def delete_cookies(request):
     return response
 
 
-@require_GET
+@require_safe
 @logs_cookies
 def signed(request):
     max_age = request.GET.get("max_age")
@@ -98,7 +98,7 @@ def signed(request):
     return json_response({"signed": statuses})
 
 
-@require_GET
+@require_safe
 @logs_cookies
 def export_cookies(request):
     format_name = request.GET.get("format", "json")

@@ -6,7 +6,7 @@ from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import lab
 from .decorators import logs_cookies
@@ -28,7 +28,7 @@ class InertJSONEncoder(DjangoJSONEncoder):
         return super().encode(o).translate(JSON_ESCAPES)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @logs_cookies
 def lab_page(request):
     if request.method == "POST":
@@ -60,7 +60,7 @@ def delete_cookie(request):
     return _render_lab(request, delete_form=form, status=400)
 
 
-@require_GET
+@require_safe
 def check_cookie(request):
     """The rules module's findings for a proposed cookie, for the live form."""
     source = request.GET.get("source", Source.SERVER)

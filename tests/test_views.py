@@ -159,6 +159,15 @@ def test_delete_requires_post(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/cookies", "/cookies/sub/", "/api/cookies", "/cookies/check"])
+def test_head_is_answered_like_get_without_a_body(client, path):
+    response = client.head(path)
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+@pytest.mark.django_db
 def test_lab_refuses_other_methods(client, lab_url):
     assert client.put(lab_url).status_code == 405
 
