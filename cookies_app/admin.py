@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 
 from . import lab, streaming
 from .decorators import valid_visitor_id
-from .models import CookieEvent, IssuedCookie, ReceivedCookie
+from .models import CookieEvent, Direction, IssuedCookie, ReceivedCookie
 
 VALUE_PREVIEW = 60
 EXPORT_FIELDS = [
@@ -124,15 +124,18 @@ class CookieEventAdmin(ReadOnlyLogAdmin):
     list_display = [
         "observed_at",
         "visitor",
-        "direction",
+        "arrow",
         "method",
         "path",
         "name",
         "value_preview",
-        "header",
         "redacted",
     ]
     list_filter = ["direction", "observed_at", "method", "redacted", "truncated"]
+
+    @admin.display(description="direction", ordering="direction")
+    def arrow(self, obj):
+        return "→ issued" if obj.direction == Direction.ISSUED else "← received"
 
     def changelist_view(self, request, extra_context=None):
         """Filtered to one visitor, the timeline opens with the round-trip verdicts."""
