@@ -272,3 +272,36 @@ def test_samesite_on_a_cross_site_navigation(page, context, live_server):
     assert held(context, "ss_strict") is not None
     assert verdict(page, "ss_lax")[0] == verdicts.KEPT
     assert verdict(page, "ss_strict")[0] == verdicts.NOT_SENT_CROSS_SITE
+
+
+def test_http_prefix_needs_httponly(page, context):
+    """The layered-cookies draft's __Http- prefix, which Chromium enforces."""
+    set_cookie(page, key="__Http-a", value="1", secure=True)
+    set_cookie(page, key="__Http-b", value="1", secure=True, httponly=True)
+    set_cookie(page, key="__host-http-c", value="1", secure=True, path="/")
+
+    assert held(context, "__Http-a") is None
+    assert verdict(page, "__Http-a") == (verdicts.DROPPED, ["InvalidPrefix"])
+    assert held(context, "__Http-b")["httpOnly"] is True
+    assert verdict(page, "__Http-b")[0] == verdicts.KEPT_HIDDEN
+    assert held(context, "__host-http-c") is None, "prefixes match case-insensitively"
+
+
+def test_javascript_cannot_set_an_http_prefixed_cookie(page, context):
+    page.goto("/cookies")
+    page.check("#js-secure")
+
+    verdict_box = js_assign(page, "__Http-js")
+
+    assert verdict_box.get_attribute("data-taken") == "false"
+    assert "InvalidPrefix" in verdict_box.text_content()
+    assert held(context, "__Http-js") is None
+
+
+def test_lifetime_is_capped_at_400_days(page, context):
+    set_cookie(page, key="forever", value="1", max_age=500 * 86400)
+
+    days = (held(context, "forever")["expires"] - time.time()) / 86400
+    assert 399.9 < days <= 400.0
+    codes = page.locator(".findings li.finding.warning").all_text_contents()
+    assert any("LifetimeCapped" in text for text in codes)
