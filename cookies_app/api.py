@@ -16,6 +16,8 @@ from .views import json_response
 
 FINDINGS_HEADER = "X-Cookie-Lab-Findings"
 TRUTHY = ("1", "true", "yes", "on")
+# Browsers keep about 180 cookies per site; a request setting more is a flood.
+MAX_COOKIES = 50
 DELETE_ATTRIBUTES = ("path", "domain", "secure", "httponly", "samesite", "partitioned")
 
 
@@ -38,6 +40,8 @@ def set_cookies(request, name=None, value=None):
     if name is not None:
         # /set/<name>/<value> sets that one, plus any pairs in the query.
         pairs[name] = value
+    if len(pairs) > MAX_COOKIES:
+        return _refusal(f"At most {MAX_COOKIES} cookies per request; this one has {len(pairs)}.")
     try:
         attributes = httpbin.parse_attributes(raw_attributes, secure_default=request.is_secure())
     except httpbin.BadAttribute as error:
@@ -61,6 +65,8 @@ def set_cookies(request, name=None, value=None):
 @logs_cookies
 def delete_cookies(request):
     names, raw_attributes = httpbin.split_query(request.GET.items())
+    if len(names) > MAX_COOKIES:
+        return _refusal(f"At most {MAX_COOKIES} cookies per request; this one has {len(names)}.")
     try:
         attributes = httpbin.parse_attributes(
             raw_attributes, secure_default=request.is_secure(), allowed=DELETE_ATTRIBUTES

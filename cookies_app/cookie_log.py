@@ -113,16 +113,26 @@ def received_events(info, cookies, observed_at):
 
 
 def issued_events(info, response, observed_at):
-    """Rows for each Set-Cookie the response carries, with its attributes."""
+    """Rows for each Set-Cookie the response carries (capped like received ones)."""
     events = []
     salts = signed_salts(response)
-    for morsel in response.cookies.values():
+    morsels = list(response.cookies.values())
+    cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
+    for morsel in morsels[:cap]:
         attributes = morsel_attributes(morsel)
         attributes["signed"] = morsel.key in salts
         attributes["salt"] = escape_controls(salts.get(morsel.key, ""))[:256]
         # The model's `path` is the request's; the cookie's Path has its own column.
         attributes["cookie_path"] = attributes.pop("path")
-        event = _event(info, Direction.ISSUED, morsel.key, morsel.value, observed_at, **attributes)
+        event = _event(
+            info,
+            Direction.ISSUED,
+            morsel.key,
+            morsel.value,
+            observed_at,
+            unlogged_in_request=max(0, len(morsels) - cap),
+            **attributes,
+        )
         event.header = _logged_header(morsel, event.redacted)
         events.append(event)
     return events

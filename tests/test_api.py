@@ -180,6 +180,18 @@ def test_refused_cookies_answer_400_json_with_findings(client, path, code):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ["set", "delete"])
+def test_too_many_cookies_in_one_request_is_a_400(client, endpoint):
+    query = "&".join(f"c{i}=v" for i in range(51))
+
+    response = client.get(f"/api/cookies/{endpoint}?{query}")
+
+    assert response.status_code == 400
+    assert body(response)["error"] == "At most 50 cookies per request; this one has 51."
+    assert not response.cookies
+
+
+@pytest.mark.django_db
 def test_predicted_drops_are_sent_with_findings_in_a_header(client):
     response = client.get("/api/cookies/set?k=v&attr[SameSite]=None")
 

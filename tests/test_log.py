@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cookies_app.models import CookieEvent, Direction, IssuedCookie, ReceivedCookie
 from tests.conftest import set_cookie_form
@@ -197,6 +198,24 @@ def test_cookie_flood_is_capped_and_counted(client, lab_url, settings):
     rows = ReceivedCookie.objects.all()
     assert rows.count() == cap
     assert set(rows.values_list("unlogged_in_request", flat=True)) == {100 - cap}
+
+
+@pytest.mark.django_db
+def test_issued_cookies_are_capped_too(rf, settings):
+    from django.http import HttpResponse
+
+    from cookies_app.cookie_log import RequestInfo, issued_events
+
+    settings.COOKIE_LAB_LOG_MAX_COOKIES = 3
+    response = HttpResponse()
+    for i in range(5):
+        response.set_cookie(f"c{i}", "v")
+    info = RequestInfo.from_request(rf.get("/cookies"), "v" * 32)
+
+    events = issued_events(info, response, timezone.now())
+
+    assert [e.name for e in events] == ["c0", "c1", "c2"]
+    assert {e.unlogged_in_request for e in events} == {2}
 
 
 @pytest.mark.django_db
