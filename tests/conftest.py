@@ -1,7 +1,15 @@
+import os
 from collections import Counter
 
 import pytest
 from django.urls import reverse
+from hypothesis import settings as hypothesis_settings
+
+# CI explores the same examples every run, so a red build always means a change
+# broke something; locally each run explores new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    hypothesis_settings.load_profile("ci")
 
 LAB_URL = "/cookies"
 EXAMPLES_RUN = Counter()
