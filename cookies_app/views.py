@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import lab
 from .decorators import logs_cookies
-from .forms import DeleteCookieForm, SetCookieForm
+from .forms import DeleteCookieForm, SetCookieForm, blank_form_html
 from .rules import Source
 from .setcookie import delete_cookie as delete_cookie_header
 from .setcookie import header_lines, set_cookie
@@ -95,8 +95,13 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         set_cookie(response, name, value)
     rules_context = lab.rules_context(request)
     context = {
-        "set_form": set_form or SetCookieForm(),
-        "delete_form": delete_form or DeleteCookieForm(),
+        # The bound form (with its errors) after a refused POST, else None.
+        "set_form": set_form,
+        "delete_form": delete_form,
+        "set_form_html": set_form.as_div() if set_form else blank_form_html(SetCookieForm),
+        "delete_form_html": (
+            delete_form.as_div() if delete_form else blank_form_html(DeleteCookieForm)
+        ),
         "received": lab.received_cookies(request),
         "reserved_names": sorted(lab.reserved_names()),
         "sent": lab.sent_cookies(request, rules_context),

@@ -203,3 +203,11 @@ def test_root_redirects_to_the_lab(client, lab_url):
 
     assert response.status_code == 302
     assert response["Location"] == lab_url
+
+
+def test_blank_forms_render_once_and_match_a_fresh_render():
+    from cookies_app.forms import DeleteCookieForm, SetCookieForm, blank_form_html
+
+    for form_class in (SetCookieForm, DeleteCookieForm):
+        assert blank_form_html(form_class) is blank_form_html(form_class)
+        assert blank_form_html(form_class) == form_class().as_div()
