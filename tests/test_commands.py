@@ -52,6 +52,20 @@ def test_a_lost_password_file_gets_a_new_password(settings, password_file):
 
 
 @pytest.mark.django_db
+def test_a_password_changed_since_is_kept(settings, password_file, capsys, django_user_model):
+    settings.DEBUG = True
+    call_command("ensure_local_admin")
+    user = django_user_model.objects.get(username="admin")
+    user.set_password("my-own-choice-123")
+    user.save()
+
+    call_command("ensure_local_admin")
+
+    assert authenticate(username="admin", password="my-own-choice-123") is not None
+    assert "the one you set" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
 def test_passwords_differ_between_installations(settings, tmp_path, monkeypatch, django_user_model):
     settings.DEBUG = True
     seen = set()

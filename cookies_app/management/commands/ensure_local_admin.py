@@ -27,7 +27,15 @@ class Command(BaseCommand):
         User = get_user_model()
         user = User.objects.filter(username=USERNAME).first()
         password = PASSWORD_FILE.read_text().strip() if PASSWORD_FILE.exists() else ""
-        if user is None or not password or not user.check_password(password):
+        if user is not None and password and not user.check_password(password):
+            # Someone chose another password since: keep theirs.
+            self.stdout.write(
+                f"Admin: http://127.0.0.1:8000/admin/  user: {USERNAME}  password: the one "
+                f"you set (not the one in {PASSWORD_FILE.name}; delete that file to get a "
+                "new random one)"
+            )
+            return
+        if user is None or not password:
             password = password or secrets.token_urlsafe(18)
             user = user or User(username=USERNAME, email="admin@localhost")
             user.is_staff = user.is_superuser = True
