@@ -58,10 +58,6 @@ def refused(findings):
     return [f for f in findings if f.severity == Severity.REFUSED]
 
 
-def errors(findings):
-    return [f for f in findings if f.severity == Severity.ERROR]
-
-
 __all__ = [
     "CHECKS",
     "LAYERED",
@@ -78,7 +74,6 @@ __all__ = [
     "Source",
     "default_path",
     "domain_matches",
-    "errors",
     "evaluate",
     "host_without_port",
     "is_potentially_trustworthy",
