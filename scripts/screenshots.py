@@ -55,21 +55,22 @@ def server_env(database):
     }
 
 
+def submit_server_form(page, fields, checks=()):
+    """Fill the lab's server form and wait for the 303 back to the lab."""
+    for name, value in fields.items():
+        page.fill(f"#id_{name}", value)
+    for name in checks:
+        page.check(f"#id_{name}")
+    page.click("#server-form button[type=submit]")
+    page.wait_for_url("**?sent=*")
+
+
 def lab_session(page, base):
     page.goto(f"{base}/cookies")
-    page.fill("#id_key", "theme")
-    page.fill("#id_value", "dark")
-    page.fill("#id_max_age", "3600")
-    page.check("#id_httponly")
-    page.click("#server-form button[type=submit]")
-    page.wait_for_url("**?sent=*")
+    submit_server_form(page, {"key": "theme", "value": "dark", "max_age": "3600"}, ["httponly"])
     # One the browser drops: SameSite=None without Secure.
-    page.fill("#id_key", "tracker")
-    page.fill("#id_value", "1")
     page.select_option("#id_samesite", "None")
-    page.check("#id_send_anyway")
-    page.click("#server-form button[type=submit]")
-    page.wait_for_url("**?sent=*")
+    submit_server_form(page, {"key": "tracker", "value": "1"}, ["send_anyway"])
     page.fill("#js-name", "from_js")
     page.fill("#js-value", "hello world")
     page.click("#js-form button[type=submit]")

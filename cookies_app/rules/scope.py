@@ -100,23 +100,15 @@ def domain(cookie, context):
                 "§5.7",
             )
         else:
-            yield finding(
-                "error",
-                "InvalidDomain",
-                "domain",
+            yield _invalid_domain(
                 f"Domain {domain} is an IP address other than this host ({host}): the "
-                "browser drops the cookie.",
-                "§5.7",
+                "browser drops the cookie."
             )
         return
     if not domain_matches(host, domain):
-        yield finding(
-            "error",
-            "InvalidDomain",
-            "domain",
+        yield _invalid_domain(
             f"This page's host {host} is not {domain} or under it: the browser drops a "
-            "cookie for another site.",
-            "§5.7",
+            "cookie for another site."
         )
         return
     if public_suffixes().is_public(domain):
@@ -131,13 +123,9 @@ def domain(cookie, context):
                 "§5.7",
             )
         else:
-            yield finding(
-                "error",
-                "InvalidDomain",
-                "domain",
+            yield _invalid_domain(
                 f"{domain} is a public suffix: browsers drop a cookie that would be shared "
-                "by every site under it.",
-                "§5.7",
+                "by every site under it."
             )
 
 
@@ -284,3 +272,8 @@ def existing(cookie, context):
             "longer Path first, and Django's request.COOKIES keeps the last one sent.",
             "§5.7",
         )
+
+
+def _invalid_domain(message):
+    """The browser drops the cookie: its Domain does not fit this host (§5.7)."""
+    return finding("error", "InvalidDomain", "domain", message, "§5.7")
