@@ -1,59 +1,63 @@
+"""
+The log in the admin: the jars (Cookies), the Requests, every Set-Cookie
+issued, and a page per visitor with its jar, verdicts and timeline.
+
+Every list is read-only and answers in bounded time at millions of requests:
+no full COUNT(*) on the big tables, searches that use indexes, and related
+rows fetched once per page.
+"""
+
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from . import lab, streaming
-from .decorators import valid_visitor_id
-from .models import CookieEvent, Direction, IssuedCookie, ReceivedCookie
+from . import streaming, verdicts
+from .models import CookieChange, JarCookie, Request, SetCookieLine, Visitor
+from .paginator import EstimatedCountPaginator
+from .site_cookies import reserved_names
+
+admin.site.site_header = "Cookie Lab administration"
+admin.site.site_title = "Cookie Lab admin"
+admin.site.index_title = "The cookie log"
 
 VALUE_PREVIEW = 60
-EXPORT_FIELDS = [
-    "id",
-    "observed_at",
-    "direction",
-    "visitor_id",
-    "request_id",
-    "method",
-    "path",
-    "user_agent",
-    "name",
-    "value",
-    "size",
-    "redacted",
-    "truncated",
-    "unlogged_in_request",
-    "max_age",
-    "expires",
-    "cookie_path",
-    "domain",
-    "secure",
-    "httponly",
-    "samesite",
-    "partitioned",
-    "signed",
-    "header",
-]
 EXPORT_FORMATS = {
     "csv": (streaming.csv_lines, "text/csv; charset=utf-8"),
     "json": (streaming.json_array, "application/json"),
 }
 EXPORT_CHUNK = 2000
+TIMELINE_LENGTH = 200
+JAR_LENGTH = 200
+
+
+def preview(text):
+    return text if len(text) <= VALUE_PREVIEW else f"{text[:VALUE_PREVIEW]}…"
+
+
+def visitor_link(visitor):
+    url = reverse("admin:cookies_app_visitor_change", args=[visitor.pk])
+    return format_html(
+        '<a href="{}" title="This browser\'s jar and timeline">{}</a>', url, visitor.key[:8]
+    )
 
 
 class ReadOnlyLogAdmin(admin.ModelAdmin):
     """A log is evidence: staff read it and may delete it, never write it."""
 
-    date_hierarchy = "observed_at"
-    search_fields = ["name", "value", "visitor_id"]
-    ordering = ["-observed_at", "-id"]
     list_per_page = 100
     show_full_result_count = False  # COUNT(*) over a big log is slow
-
+    paginator = EstimatedCountPaginator
     change_list_template = "admin/cookies_app/log_change_list.html"
+    # (column name, ORM path) for the CSV/JSON export.
+    export_fields = ()
+
+    class Media:
+        css = {"all": ["cookies_app/admin.css"]}
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_export"
@@ -63,29 +67,34 @@ class ReadOnlyLogAdmin(admin.ModelAdmin):
         return [export, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
-        name = f"admin:{self.opts.app_label}_{self.opts.model_name}_export"
-        extra_context = {
-            **(extra_context or {}),
-            "export_urls": {f: reverse(name, args=[f]) for f in EXPORT_FORMATS},
-        }
+        if self.export_fields:
+            name = f"admin:{self.opts.app_label}_{self.opts.model_name}_export"
+            extra_context = {
+                **(extra_context or {}),
+                "export_urls": {f: reverse(name, args=[f]) for f in EXPORT_FORMATS},
+            }
         return super().changelist_view(request, extra_context)
 
     def export_view(self, request, format_name):
         """The current (filtered, searched) changelist, streamed as CSV or JSON."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        if format_name not in EXPORT_FORMATS:
+        if format_name not in EXPORT_FORMATS or not self.export_fields:
             return HttpResponseBadRequest(
-                f"Export format must be csv or json, not {format_name!r}."
+                "Export format must be csv or json.", content_type="text/plain"
             )
         try:
             queryset = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:
-            return HttpResponseBadRequest("The filters in the URL are not valid for this log.")
+            return HttpResponseBadRequest(
+                "The filters in the URL are not valid for this log.", content_type="text/plain"
+            )
+        names = [name for name, _ in self.export_fields]
+        lookups = [lookup for _, lookup in self.export_fields]
         # values_list + iterator: rows stream from the cursor a chunk at a time.
-        rows = queryset.values_list(*EXPORT_FIELDS).iterator(chunk_size=EXPORT_CHUNK)
+        rows = queryset.values_list(*lookups).iterator(chunk_size=EXPORT_CHUNK)
         lines, content_type = EXPORT_FORMATS[format_name]
-        response = StreamingHttpResponse(lines(EXPORT_FIELDS, rows), content_type=content_type)
+        response = StreamingHttpResponse(lines(names, rows), content_type=content_type)
         filename = f"{self.opts.model_name}-log.{format_name}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
@@ -99,91 +108,259 @@ class ReadOnlyLogAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
-    @admin.display(description="value")
-    def value_preview(self, obj):
-        if len(obj.value) <= VALUE_PREVIEW:
-            return obj.value
-        return f"{obj.value[:VALUE_PREVIEW]}…"
 
-    @admin.display(description="visitor", ordering="visitor_id")
-    def visitor(self, obj):
-        url = reverse("admin:cookies_app_cookieevent_changelist")
-        query = urlencode({"visitor_id": obj.visitor_id})
-        return format_html(
-            '<a href="{}?{}" title="Everything issued to and received from this visitor">{}</a>',
-            url,
-            query,
-            obj.visitor_id[:8],
-        )
-
-
-@admin.register(CookieEvent)
-class CookieEventAdmin(ReadOnlyLogAdmin):
-    """The visitor timeline: issued and received cookies side by side."""
+@admin.register(JarCookie)
+class JarCookieAdmin(ReadOnlyLogAdmin):
+    """The jars: one row per cookie a visitor holds or held."""
 
     list_display = [
-        "observed_at",
-        "visitor",
-        "arrow",
-        "method",
-        "path",
         "name",
+        "visitor_key",
+        "scope",
         "value_preview",
-        "redacted",
-    ]
-    list_filter = ["direction", "observed_at", "method", "redacted", "truncated"]
-
-    @admin.display(description="direction", ordering="direction")
-    def arrow(self, obj):
-        return "→ issued" if obj.direction == Direction.ISSUED else "← received"
-
-    def changelist_view(self, request, extra_context=None):
-        """Filtered to one visitor, the timeline opens with the round-trip verdicts."""
-        visitor = valid_visitor_id(request.GET.get("visitor_id", ""))
-        if visitor:
-            extra_context = {
-                **(extra_context or {}),
-                "visitor": visitor,
-                "round_trip": lab.visitor_round_trip(visitor),
-            }
-        return super().changelist_view(request, extra_context)
-
-
-@admin.register(ReceivedCookie)
-class ReceivedCookieAdmin(ReadOnlyLogAdmin):
-    list_display = [
-        "observed_at",
-        "visitor",
-        "method",
-        "path",
-        "name",
-        "value_preview",
-        "size",
-        "redacted",
-        "truncated",
-        "unlogged_in_request",
-    ]
-    list_filter = ["observed_at", "method", "redacted", "truncated"]
-
-
-@admin.register(IssuedCookie)
-class IssuedCookieAdmin(ReadOnlyLogAdmin):
-    list_display = [
-        "observed_at",
-        "visitor",
-        "method",
-        "name",
-        "value_preview",
-        "header",
-        "redacted",
+        "flags",
+        "first_seen",
+        "last_seen_at",
+        "seen",
+        "verdict",
     ]
     list_filter = [
-        "observed_at",
-        "method",
-        "redacted",
+        "present",
         "secure",
         "httponly",
         "samesite",
         "partitioned",
+        "signed",
+        "redacted",
+        ("issued_at", admin.EmptyFieldListFilter),
     ]
-    search_fields = [*ReadOnlyLogAdmin.search_fields, "header"]
+    search_fields = ["name", "value"]
+    list_select_related = ["visitor", "visitor__latest_request"]
+    ordering = ["-id"]
+    export_fields = [
+        ("id", "id"),
+        ("visitor", "visitor__key"),
+        ("name", "name"),
+        ("domain", "domain"),
+        ("path", "path"),
+        ("value", "value"),
+        ("size", "size"),
+        ("redacted", "redacted"),
+        ("first_seen", "first_seen"),
+        ("present", "present"),
+        ("issued_at", "issued_at"),
+        ("max_age", "max_age"),
+        ("expires", "expires"),
+        ("secure", "secure"),
+        ("httponly", "httponly"),
+        ("samesite", "samesite"),
+        ("partitioned", "partitioned"),
+        ("signed", "signed"),
+        ("header", "header"),
+    ]
+
+    @admin.display(description="visitor", ordering="visitor__key")
+    def visitor_key(self, obj):
+        return visitor_link(obj.visitor)
+
+    @admin.display(description="domain / path")
+    def scope(self, obj):
+        if not obj.path:
+            return format_html(
+                '<span title="{}">unknown</span>', "Set by JavaScript or another site"
+            )
+        return f"{obj.domain or '(host-only)'} {obj.path}"
+
+    @admin.display(description="latest value")
+    def value_preview(self, obj):
+        return preview(obj.value or obj.issued_value)
+
+    @admin.display(description="attributes")
+    def flags(self, obj):
+        if obj.issued_at is None:
+            return "never issued"
+        parts = [
+            label
+            for label, on in (
+                ("Secure", obj.secure),
+                ("HttpOnly", obj.httponly),
+                ("Partitioned", obj.partitioned),
+                ("signed", obj.signed),
+            )
+            if on
+        ]
+        if obj.samesite:
+            parts.append(f"SameSite={obj.samesite}")
+        if obj.max_age is not None:
+            parts.append(f"Max-Age={obj.max_age}")
+        elif obj.expires:
+            parts.append("Expires")
+        return ", ".join(parts) or "(none)"
+
+    @admin.display(description="last seen")
+    def last_seen_at(self, obj):
+        return obj.seen_last
+
+    @admin.display(description="times seen")
+    def seen(self, obj):
+        return obj.times_seen
+
+    @admin.display(description="verdict")
+    def verdict(self, obj):
+        if obj.issued_at is None:
+            return "—"
+        [found] = verdicts.visitor_round_trip(obj.visitor, [obj]) or [None]
+        return found.status if found else "—"
+
+
+class RequestChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # The names each request carried, for the whole page in one query.
+        ids = {i for r in self.result_list for i in r.carried_ids}
+        names = dict(JarCookie.objects.filter(id__in=ids).values_list("id", "name"))
+        for r in self.result_list:
+            r.carried_names = [names.get(i, "(pruned)") for i in r.carried_ids]
+
+
+@admin.register(Request)
+class RequestAdmin(ReadOnlyLogAdmin):
+    """One row per logged request, with the cookies it carried."""
+
+    list_display = [
+        "at",
+        "visitor_key",
+        "method",
+        "host",
+        "path",
+        "status",
+        "fetch_site",
+        "cookies",
+    ]
+    list_filter = ["method", "status", "fetch_site"]
+    search_fields = ["=path"]
+    date_hierarchy = "at"
+    list_select_related = ["visitor"]
+    ordering = ["-at", "-id"]
+    export_fields = [
+        ("id", "id"),
+        ("at", "at"),
+        ("visitor", "visitor__key"),
+        ("seq", "seq"),
+        ("method", "method"),
+        ("host", "host"),
+        ("path", "path"),
+        ("status", "status"),
+        ("fetch_site", "fetch_site"),
+        ("user_agent", "user_agent__text"),
+        ("cookie_count", "cookie_count"),
+        ("carried", "carried"),
+    ]
+
+    def get_changelist(self, request, **kwargs):
+        return RequestChangeList
+
+    @admin.display(description="visitor", ordering="visitor__key")
+    def visitor_key(self, obj):
+        return visitor_link(obj.visitor)
+
+    @admin.display(description="cookies carried")
+    def cookies(self, obj):
+        names = getattr(obj, "carried_names", None)
+        if names is None:
+            names = [c.name for c in JarCookie.objects.filter(id__in=obj.carried_ids)]
+        extra = obj.cookie_count - len(names)
+        shown = ", ".join(names)
+        return f"{shown} (+{extra} not logged)" if extra > 0 else shown or "—"
+
+
+@admin.register(SetCookieLine)
+class SetCookieLineAdmin(ReadOnlyLogAdmin):
+    """Every Set-Cookie the lab sent."""
+
+    list_display = ["at", "visitor_key", "cookie_name", "kind", "line"]
+    list_filter = ["kind", "secure", "httponly", "samesite", "partitioned", "signed"]
+    search_fields = ["cookie__name"]
+    date_hierarchy = "at"
+    list_select_related = ["cookie", "visitor"]
+    ordering = ["-at", "-id"]
+    export_fields = [
+        ("id", "id"),
+        ("at", "at"),
+        ("visitor", "visitor__key"),
+        ("name", "cookie__name"),
+        ("kind", "kind"),
+        ("value", "value"),
+        ("max_age", "max_age"),
+        ("expires", "expires"),
+        ("domain", "cookie__domain"),
+        ("path", "cookie__path"),
+        ("secure", "secure"),
+        ("httponly", "httponly"),
+        ("samesite", "samesite"),
+        ("partitioned", "partitioned"),
+        ("signed", "signed"),
+        ("header", "header"),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).set_cookie_lines()
+
+    def get_search_results(self, request, queryset, search_term):
+        """By cookie name or value: the jar's names first, then their lines (both indexed)."""
+        if not search_term:
+            return queryset, False
+        cookies = JarCookie.objects.filter(name=search_term).values("id")
+        return queryset.filter(cookie__in=cookies), False
+
+    @admin.display(description="visitor", ordering="visitor__key")
+    def visitor_key(self, obj):
+        return visitor_link(obj.visitor)
+
+    @admin.display(description="name", ordering="cookie__name")
+    def cookie_name(self, obj):
+        return obj.cookie.name
+
+    @admin.display(description="Set-Cookie")
+    def line(self, obj):
+        return format_html('<code class="set-cookie">{}</code>', obj.header)
+
+
+@admin.register(Visitor)
+class VisitorAdmin(ReadOnlyLogAdmin):
+    """Browsers; each one's page shows its jar, verdicts and timeline."""
+
+    list_display = ["key", "first_seen", "last_seen", "requests"]
+    search_fields = ["=key"]
+    ordering = ["-id"]
+    change_form_template = "admin/cookies_app/visitor_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        visitor = self.get_object(request, object_id)
+        if visitor is not None:
+            extra_context = {**(extra_context or {}), **visitor_page(visitor)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def visitor_page(visitor):
+    """The jar, the verdicts as of the latest request and the latest changes."""
+    jar = list(
+        JarCookie.objects.filter(visitor=visitor).order_by("-issued_at", "name")[:JAR_LENGTH]
+    )
+    for cookie in jar:
+        cookie.visitor = visitor
+    reserved = reserved_names()
+    issued = [c for c in jar if c.issued_at is not None and c.name not in reserved]
+    timeline = (
+        CookieChange.objects.filter(visitor=visitor)
+        .select_related("cookie", "request")
+        .order_by("-at", "-id")[:TIMELINE_LENGTH]
+    )
+    return {
+        "jar": jar,
+        "round_trip": verdicts.visitor_round_trip(visitor, issued),
+        "timeline": timeline,
+        "requests_url": reverse("admin:cookies_app_request_changelist")
+        + "?"
+        + urlencode({"visitor__id__exact": visitor.pk}),
+    }

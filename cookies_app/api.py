@@ -9,10 +9,12 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from . import export, httpbin, lab, rules
+from . import export, httpbin, rules
 from .decorators import logs_cookies
+from .http import json_response
 from .setcookie import expire_cookie, set_cookie
-from .views import json_response
+from .signed import statuses as signed_statuses
+from .site_cookies import is_env_cookie
 
 FINDINGS_HEADER = "X-Cookie-Lab-Findings"
 TRUTHY = ("1", "true", "yes", "on")
@@ -28,7 +30,7 @@ def cookies(request):
     received = {
         name: value
         for name, value in request.COOKIES.items()
-        if show_env or not lab.is_env_cookie(name)
+        if show_env or not is_env_cookie(name)
     }
     return json_response({"cookies": received})
 
@@ -46,7 +48,7 @@ def set_cookies(request, name=None, value=None):
         attributes = httpbin.parse_attributes(raw_attributes, secure_default=request.is_secure())
     except httpbin.BadAttribute as error:
         return _refusal(str(error))
-    context = lab.rules_context(request)
+    context = request.visit.context
     findings = _findings(
         {k: rules.evaluate(attributes.proposed(k, v), context) for k, v in pairs.items()}
     )
@@ -73,7 +75,7 @@ def delete_cookies(request):
         )
     except httpbin.BadAttribute as error:
         return _refusal(str(error))
-    context = lab.rules_context(request)
+    context = request.visit.context
     findings = _findings(
         {k: rules.evaluate(attributes.proposed(k, "deleted"), context) for k in names}
     )
@@ -100,7 +102,7 @@ def signed(request):
         except ValueError:
             return _refusal(f"max_age must be a whole number of seconds, not {max_age!r}.")
     salt = request.GET.get("salt")
-    statuses = lab.signed_cookie_statuses(request, salt=salt, max_age=max_age)
+    statuses = signed_statuses(request.visit, salt=salt, max_age=max_age)
     return json_response({"signed": statuses})
 
 
@@ -112,7 +114,7 @@ def export_cookies(request):
         return _refusal(f"format must be one of {', '.join(export.FORMATS)}, not {format_name!r}.")
     content_type, filename = export.FORMATS[format_name]
     show_env = request.GET.get("show_env", "").lower() in TRUTHY
-    body = export.render(format_name, lab.known_cookies(request, include_env=show_env))
+    body = export.render(format_name, export.known_cookies(request.visit, include_env=show_env))
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

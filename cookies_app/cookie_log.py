@@ -1,49 +1,50 @@
 """
-The observed-cookie log: what a request brought and what its response issued.
+The log's write path: one Request row, and only what changed in the jar.
 
-Sensitive values never reach the table in clear, long values and cookie floods
-are capped, and a request's rows go in with one bulk INSERT.
+A cookie that comes back unchanged writes nothing; one that appears, changes
+value, stops coming back or expires writes one change row; every Set-Cookie
+writes one. Sensitive values never reach a table in clear, and every text is
+capped to its column before the database.
 """
 
 import re
-import uuid
 from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from functools import cache
 
 from django.conf import settings
-from django.utils import timezone
+from django.db import transaction
+from django.db.models import Q
 from django.utils.crypto import salted_hmac
 
-from .models import CookieEvent, Direction
+from . import rules
+from .jar import load_jar
+from .models import (
+    DOMAIN_MAX,
+    EXPIRES_MAX,
+    HEADER_MAX,
+    NAME_MAX,
+    PATH_MAX,
+    SALT_MAX,
+    USER_AGENT_MAX,
+    ChangeKind,
+    CookieChange,
+    JarCookie,
+    Request,
+    UserAgent,
+    Visitor,
+)
 from .setcookie import header_value, morsel_attributes, signed_salts
-from .text import byte_size, escape_controls
+from .text import byte_size, capped, escape_controls
+from .verdicts import in_scope
 
-NAME_CAP = 256
-TEXT_CAP = 512
 REDACT_SALT = "cookies_app.cookie_log.redact"
-
-
-@dataclass(frozen=True)
-class RequestInfo:
-    """What each row of one request shares."""
-
-    request_id: uuid.UUID
-    visitor_id: str
-    method: str
-    host: str
-    path: str
-    user_agent: str
-
-    @classmethod
-    def from_request(cls, request, visitor_id):
-        return cls(
-            request_id=uuid.uuid4(),
-            visitor_id=visitor_id,
-            method=request.method[:10],
-            host=escape_controls(request.get_host())[:TEXT_CAP],
-            path=escape_controls(request.path)[:TEXT_CAP],
-            user_agent=escape_controls(request.headers.get("User-Agent", ""))[:TEXT_CAP],
-        )
+JAR_FIELDS = [
+    f.name
+    for f in JarCookie._meta.concrete_fields
+    if f.name not in ("id", "visitor", "name", "domain", "path")
+]
 
 
 @cache
@@ -64,7 +65,7 @@ def redact(value):
     return f"[redacted: {byte_size(value)} bytes, hmac-sha256 {digest}]"
 
 
-def _capped(text, cap):
+def _byte_capped(text, cap):
     """``text`` cut to ``cap`` UTF-8 bytes, and whether it was cut."""
     encoded = text.encode("utf-8", "surrogatepass")
     if len(encoded) <= cap:
@@ -76,66 +77,288 @@ def stored_value(name, value):
     """(value as the log keeps it, whether it was cut): redacted, or escaped and capped."""
     if is_sensitive(name):
         return redact(value), False
-    return _capped(escape_controls(value), settings.COOKIE_LAB_LOG_VALUE_CAP)
+    return _byte_capped(escape_controls(value), settings.COOKIE_LAB_LOG_VALUE_CAP)
 
 
-def _event(info, direction, name, value, observed_at, **extra):
-    size = byte_size(name) + byte_size(value)
-    stored_name, name_cut = _capped(escape_controls(name), NAME_CAP)
-    value_for_log, value_cut = stored_value(name, value)
-    return CookieEvent(
-        direction=direction,
-        observed_at=observed_at,
-        request_id=info.request_id,
-        visitor_id=info.visitor_id,
-        method=info.method,
-        host=info.host,
-        path=info.path,
-        user_agent=info.user_agent,
-        name=stored_name,
-        value=value_for_log,
-        size=size,
-        redacted=is_sensitive(name),
-        truncated=name_cut or value_cut,
-        **extra,
-    )
+def logged_name(name):
+    return capped(escape_controls(name), NAME_MAX)
 
 
-def received_events(info, cookies, observed_at):
-    """Rows for request.COOKIES, at most COOKIE_LAB_LOG_MAX_COOKIES of them."""
-    cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
-    items = list(cookies.items())
-    unlogged = max(0, len(items) - cap)
-    return [
-        _event(info, Direction.RECEIVED, name, value, observed_at, unlogged_in_request=unlogged)
-        for name, value in items[:cap]
-    ]
+def received_names(cookies):
+    """The names of the received cookies the log keeps: capped in count and length."""
+    return [logged_name(name) for name in list(cookies)[: settings.COOKIE_LAB_LOG_MAX_COOKIES]]
 
 
-def issued_events(info, response, observed_at):
-    """Rows for each Set-Cookie the response carries (capped like received ones)."""
-    events = []
-    salts = signed_salts(response)
-    morsels = list(response.cookies.values())
-    cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
-    for morsel in morsels[:cap]:
-        attributes = morsel_attributes(morsel)
-        attributes["signed"] = morsel.key in salts
-        attributes["salt"] = escape_controls(salts.get(morsel.key, ""))[:256]
-        # The model's `path` is the request's; the cookie's Path has its own column.
-        attributes["cookie_path"] = attributes.pop("path")
-        event = _event(
-            info,
-            Direction.ISSUED,
-            morsel.key,
-            morsel.value,
-            observed_at,
-            unlogged_in_request=max(0, len(morsels) - cap),
-            **attributes,
+@dataclass(frozen=True)
+class Seen:
+    """A received cookie as the log keeps it."""
+
+    name: str
+    value: str
+    size: int
+    redacted: bool
+    truncated: bool
+
+    @classmethod
+    def of(cls, name, value):
+        stored, cut = stored_value(name, value)
+        logged = logged_name(name)
+        return cls(
+            logged,
+            stored,
+            byte_size(name) + byte_size(value),
+            is_sensitive(name),
+            cut or logged != name,
         )
-        event.header = _logged_header(morsel, event.redacted)
-        events.append(event)
-    return events
+
+
+def received_stored(cookies):
+    """{name: value as the log keeps it}, to compare with the jar."""
+    return {logged_name(name): stored_value(name, value)[0] for name, value in cookies.items()}
+
+
+def user_agent_id(text):
+    """A User-Agent's row id: one indexed lookup (not cached: pruning may delete rows)."""
+    return UserAgent.objects.get_or_create(text=capped(text, USER_AGENT_MAX))[0].id
+
+
+class Plan:
+    """One request's changes to its visitor's jar, decided before anything is written."""
+
+    def __init__(self, visit):
+        self.visit = visit
+        self.jar = dict(visit.jar)  # id -> row
+        self.new = []
+        self.dirty = {}
+        self.changes = []  # (row, CookieChange) pairs: rows may not have ids yet
+        self.carried = []  # the rows this request's cookies came back as
+        self.request = None
+
+    def change(self, row, kind, **fields):
+        self.changes.append(
+            (row, CookieChange(visitor=self.visit.visitor, at=self.visit.at, kind=kind, **fields))
+        )
+
+    def touch(self, row):
+        if row.id is None:
+            if row not in self.new:
+                self.new.append(row)
+        else:
+            self.dirty[row.id] = row
+
+    def find(self, name, domain=None, path=None):
+        rows = [r for r in [*self.jar.values(), *self.new] if r.name == name]
+        if domain is not None:
+            return next((r for r in rows if r.domain == domain and r.path == path), None)
+        # A received cookie carries only its name: prefer the one it came back as
+        # last time, then the latest issued that this page is in scope of.
+        visit = self.visit
+        return max(
+            rows,
+            key=lambda r: (
+                r.present,
+                r.issued_at is not None and in_scope(r, visit.context),
+                r.issued_at or visit.at - timedelta(days=100000),
+            ),
+            default=None,
+        )
+
+    def new_row(self, name, domain="", path=""):
+        row = JarCookie(visitor=self.visit.visitor, name=name, domain=domain, path=path)
+        self.new.append(row)
+        return row
+
+    # Received side -------------------------------------------------------
+
+    def receive(self, seen):
+        visit = self.visit
+        row = self.find(seen.name)
+        if row is None:
+            row = self.new_row(seen.name)
+        came_back = row.present
+        if not came_back:
+            kind = None
+            if row.first_seen is None or row.stopped_at is not None:
+                kind = ChangeKind.APPEARED
+            elif row.value != seen.value:
+                kind = ChangeKind.CHANGED
+            row.present, row.run_from, row.stopped_at = True, visit.seq, None
+            row.first_seen = row.first_seen or visit.at
+            self._took(row, seen, kind)
+        elif row.value != seen.value:
+            self._took(row, seen, ChangeKind.CHANGED)
+        return row
+
+    def _took(self, row, seen, kind):
+        row.value, row.size = seen.value, seen.size
+        row.redacted, row.truncated = seen.redacted, seen.truncated
+        self.touch(row)
+        if kind is not None:
+            self.change(row, kind, value=seen.value, size=seen.size)
+
+    def missing(self, row):
+        """A cookie that came last time and not now."""
+        visit = self.visit
+        row.present = False
+        row.seen_before += visit.seq - row.run_from
+        row.last_seen = getattr(visit.visitor, "previous_seen", None) or visit.at
+        self.touch(row)
+        if row.deleted_at is not None:
+            return  # the deletion is on record already
+        if row.expires_at is not None and row.expires_at <= visit.at:
+            self.change(row, ChangeKind.EXPIRED)
+            row.stopped_at = visit.at
+        elif row.path == "" or in_scope(row, visit.context):
+            self.change(row, ChangeKind.STOPPED)
+            row.stopped_at = visit.at
+        # Else it is out of this page's scope (Path, Domain, SameSite): no news.
+
+    # Issued side ---------------------------------------------------------
+
+    def issue(self, morsel, salts):
+        visit = self.visit
+        attributes = morsel_attributes(morsel)
+        name = logged_name(morsel.key)
+        domain = capped(escape_controls(attributes["domain"]), DOMAIN_MAX)
+        path = capped(
+            escape_controls(attributes["path"] or rules.default_path(visit.path)), PATH_MAX
+        )
+        row = self.find(name, domain, path) or self.new_row(name, domain, path)
+        value, cut = stored_value(morsel.key, morsel.value)
+        redacted = is_sensitive(morsel.key)
+        header = capped(_logged_header(morsel, redacted), HEADER_MAX)
+        expires = capped(attributes["expires"], EXPIRES_MAX)
+        ends = expiry(visit.at, attributes["max_age"], expires)
+        deleted = ends is not None and ends <= visit.at
+        row.issued_at, row.issued_host, row.issued_path = visit.at, visit.host, visit.path
+        row.issued_value, row.issued_size = value, byte_size(morsel.key) + byte_size(morsel.value)
+        row.max_age, row.expires, row.expires_at = attributes["max_age"], expires, ends
+        row.secure, row.httponly = attributes["secure"], attributes["httponly"]
+        row.samesite = attributes["samesite"]
+        row.partitioned = attributes["partitioned"]
+        row.signed = morsel.key in salts
+        row.salt = capped(escape_controls(salts.get(morsel.key, "")), SALT_MAX)
+        row.header = header
+        row.deleted_at = visit.at if deleted else None
+        row.redacted, row.truncated = redacted, row.truncated or cut
+        self.touch(row)
+        self.change(
+            row,
+            ChangeKind.DELETED if deleted else ChangeKind.ISSUED,
+            value=value,
+            size=row.issued_size,
+            header=header,
+            max_age=row.max_age,
+            expires=expires,
+            secure=row.secure,
+            httponly=row.httponly,
+            samesite=row.samesite,
+            partitioned=row.partitioned,
+            signed=row.signed,
+        )
+
+
+def plan(visit, response_cookies, status, salts=None):
+    """
+    What logging this request writes, decided in memory: a Plan. Nothing
+    touches the database; ``save`` writes one plan or a batch of them.
+    """
+    planned = Plan(visit)
+    cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
+    items = list(visit.received.items())
+    for name, value in items[:cap]:
+        row = planned.receive(Seen.of(name, value))
+        if row not in planned.carried:
+            planned.carried.append(row)
+    for row in list(planned.jar.values()):
+        if row.present and row not in planned.carried:
+            planned.missing(row)
+    for morsel in list(response_cookies.values())[:cap]:
+        planned.issue(morsel, salts or {})
+    planned.request = Request(
+        visitor=visit.visitor,
+        seq=visit.seq,
+        at=visit.at,
+        method=visit.method,
+        host=visit.host,
+        path=visit.path,
+        status=status,
+        fetch_site=visit.fetch_site,
+        user_agent_id=user_agent_id(visit.user_agent),
+        cookie_count=min(len(items), 2**15 - 1),
+    )
+    return planned
+
+
+def save(plans):
+    """Write plans (one request's, or a batch's) in a fixed number of statements."""
+    new = [row for p in plans for row in p.new]
+    new_ids = {id(row) for row in new}
+    dirty = {row.id: row for p in plans for row in p.dirty.values() if id(row) not in new_ids}
+    with transaction.atomic(savepoint=False):
+        if new:
+            JarCookie.objects.bulk_create(new)
+        for p in plans:
+            p.request.carried = " ".join(str(row.id) for row in p.carried)
+        Request.objects.bulk_create([p.request for p in plans])
+        changes = []
+        for p in plans:
+            for row, change in p.changes:
+                change.cookie_id, change.request = row.id, p.request
+                changes.append(change)
+        if changes:
+            CookieChange.objects.bulk_create(changes)
+        if dirty:
+            JarCookie.objects.bulk_update(list(dirty.values()), JAR_FIELDS)
+        latest = {}
+        for p in plans:
+            visitor_id = p.visit.visitor.id
+            if visitor_id not in latest or p.request.seq > latest[visitor_id].seq:
+                latest[visitor_id] = p.request
+        for visitor_id, request in latest.items():
+            # A slower concurrent request of this browser must not win.
+            Visitor.objects.filter(
+                Q(latest_request=None) | Q(latest_request__seq__lt=request.seq), id=visitor_id
+            ).update(latest_request=request)
+
+
+def record(visit, response):
+    """
+    Log this request and what its response issued; returns the Request row.
+
+    A browser sends requests in parallel (a page and its live checks): the jar
+    is read again under a lock on the visitor, so two requests never both add
+    the same cookie or overwrite each other's changes.
+    """
+    if visit.visitor is None:
+        return None
+    with transaction.atomic():
+        # PostgreSQL locks the row; SQLite's IMMEDIATE transaction locks the database.
+        Visitor.objects.select_for_update().filter(id=visit.visitor.id).exists()
+        # Every row this request may touch: the names it carried and the names it sets.
+        issued = [
+            logged_name(name)
+            for name in list(response.cookies)[: settings.COOKIE_LAB_LOG_MAX_COOKIES]
+        ]
+        visit.jar = load_jar(visit.visitor, [*received_names(visit.received), *issued])
+        planned = plan(visit, response.cookies, response.status_code, signed_salts(response))
+        save([planned])
+    return planned.request
+
+
+def expiry(at, max_age, expires):
+    """When an issued cookie stops living, or None for a session cookie."""
+    if max_age is not None:
+        try:
+            return at + timedelta(seconds=max_age)
+        except OverflowError:
+            return None
+    if expires:
+        try:
+            return parsedate_to_datetime(expires)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return None
 
 
 def _logged_header(morsel, redacted):
@@ -145,13 +368,3 @@ def _logged_header(morsel, redacted):
     # The header starts with "name=coded_value"; keep everything after it.
     prefix = f"{morsel.key}={morsel.coded_value}"
     return f"{morsel.key}=[redacted]{header[len(prefix) :]}"
-
-
-def record(info, request, response):
-    """Log the request's cookies and the response's Set-Cookie lines in one INSERT."""
-    now = timezone.now()
-    events = received_events(info, request.COOKIES, now)
-    events += issued_events(info, response, now)
-    if events:
-        CookieEvent.objects.bulk_create(events)
-    return events

@@ -6,6 +6,9 @@ Netscape cookies.txt of curl and wget, and a Cookie header.
 import json
 from dataclasses import dataclass
 
+from .rules import host_without_port
+from .site_cookies import is_env_cookie
+
 NETSCAPE_HEADER = "# Netscape HTTP Cookie File\n# Exported by Cookie Lab.\n"
 # Cookie-Editor's names for SameSite.
 SAMESITE = {"": "unspecified", "lax": "lax", "strict": "strict", "none": "no_restriction"}
@@ -37,6 +40,33 @@ class KnownCookie:
     @property
     def effective_domain(self):
         return self.domain.lstrip(".") if self.domain else self.host
+
+
+def known_cookies(visit, include_env=False):
+    """The browser's cookies as the server knows them: values received, attributes as issued."""
+    host = host_without_port(visit.context.host)
+    return [
+        _known(name, value, host, visit.issued_row(name))
+        for name, value in visit.received.items()
+        if include_env or not is_env_cookie(name)
+    ]
+
+
+def _known(name, value, host, row):
+    if row is None:
+        # Set by JavaScript or another site: the server knows only name and value.
+        return KnownCookie(name=name, value=value, host=host)
+    return KnownCookie(
+        name=name,
+        value=value,
+        host=host,
+        domain=row.domain,
+        path=row.path or "/",
+        secure=row.secure,
+        httponly=row.httponly,
+        samesite=row.samesite,
+        expires_at=row.expires_at.timestamp() if row.expires_at else None,
+    )
 
 
 def to_json(cookies):

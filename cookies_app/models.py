@@ -1,103 +1,269 @@
+"""
+The cookie log, kept as state: each browser (visitor), the jar the server
+knows it holds, its requests, and the changes to the jar over time.
+
+A request writes one Request row and only what changed: a cookie that keeps
+coming back with the same value costs nothing per request. The jar answers
+"what does this browser hold?" with an index lookup, whatever the history.
+"""
+
 from django.db import models
 from django.utils import timezone
 
-
-class Direction(models.TextChoices):
-    RECEIVED = "received", "received (browser → server)"
-    ISSUED = "issued", "issued (server → browser)"
-
-
-class CookieEventQuerySet(models.QuerySet):
-    def received(self):
-        return self.filter(direction=Direction.RECEIVED)
-
-    def issued(self):
-        return self.filter(direction=Direction.ISSUED)
-
-    def for_visitor(self, visitor_id):
-        return self.filter(visitor_id=visitor_id)
-
-    def of_request(self, request_id):
-        return self.filter(request_id=request_id)
+# Column limits, enforced before the database (PostgreSQL refuses longer text;
+# SQLite would silently keep it).
+NAME_MAX = 256
+HOST_MAX = 255
+PATH_MAX = 512
+DOMAIN_MAX = 255
+USER_AGENT_MAX = 512
+EXPIRES_MAX = 64
+SALT_MAX = 256
+FETCH_SITE_MAX = 16
+# The Set-Cookie line of a cookie whose value is capped at the log's value cap.
+HEADER_MAX = 4096
 
 
-class CookieEvent(models.Model):
-    """
-    One cookie seen by the lab: received in a request, or issued in a response.
+class SameSite(models.TextChoices):
+    UNSET = "", "(not set)"
+    LAX = "Lax"
+    STRICT = "Strict"
+    NONE = "None"
 
-    Both directions share one table so a request's whole log is a single bulk
-    INSERT and a visitor's history reads as one timeline. Attribute columns are
-    filled for issued cookies only.
-    """
 
-    direction = models.CharField(max_length=8, choices=Direction.choices)
-    observed_at = models.DateTimeField(default=timezone.now, db_index=True)
-    request_id = models.UUIDField(db_index=True, help_text="Groups one request's rows.")
-    visitor_id = models.CharField(max_length=32, db_index=True, blank=True)
-    method = models.CharField(max_length=10)
-    host = models.CharField(max_length=512, blank=True)
-    path = models.CharField(max_length=512)
-    user_agent = models.CharField(max_length=512, blank=True)
+class ChangeKind(models.TextChoices):
+    APPEARED = "appeared", "appeared (browser → server)"
+    CHANGED = "changed", "value changed (browser → server)"
+    STOPPED = "stopped", "stopped coming back"
+    EXPIRED = "expired", "expired"
+    ISSUED = "issued", "issued (Set-Cookie)"
+    DELETED = "deleted", "deleted (Set-Cookie in the past)"
 
-    name = models.CharField(max_length=256)
-    value = models.TextField(blank=True)
-    size = models.PositiveIntegerField(help_text="Bytes of name + value, before any cap.")
-    redacted = models.BooleanField(
-        default=False, help_text="The value is a keyed hash; the real one is not kept."
-    )
-    truncated = models.BooleanField(default=False)
-    unlogged_in_request = models.PositiveIntegerField(
-        default=0, help_text="Cookies of the same request past the per-request cap."
-    )
 
-    # Issued cookies only.
-    max_age = models.BigIntegerField(null=True, blank=True)
-    expires = models.CharField(max_length=64, blank=True)
-    cookie_path = models.CharField("Path", max_length=512, blank=True)
-    domain = models.CharField(max_length=256, blank=True)
-    secure = models.BooleanField(null=True)
-    httponly = models.BooleanField("HttpOnly", null=True)
-    samesite = models.CharField("SameSite", max_length=8, blank=True)
-    partitioned = models.BooleanField(null=True)
-    header = models.TextField(blank=True, help_text="The Set-Cookie line as sent.")
-    signed = models.BooleanField(null=True, help_text="Issued with set_signed_cookie.")
-    salt = models.CharField(max_length=256, blank=True, help_text="The signing salt, if signed.")
+SET_COOKIE_KINDS = (ChangeKind.ISSUED, ChangeKind.DELETED)
 
-    objects = CookieEventQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-observed_at", "-id"]
-        indexes = [models.Index(fields=["visitor_id", "-observed_at"])]
+class UserAgent(models.Model):
+    """A User-Agent string, stored once and referenced by requests."""
+
+    text = models.CharField(max_length=USER_AGENT_MAX, unique=True)
 
     def __str__(self):
-        return f"{self.get_direction_display()}: {self.name}"
+        return self.text or "(none)"
 
 
-class ReceivedManager(models.Manager.from_queryset(CookieEventQuerySet)):
-    def get_queryset(self):
-        return super().get_queryset().received()
+class VisitorQuerySet(models.QuerySet):
+    def unseen_since(self, when):
+        return self.filter(last_seen__lt=when)
 
 
-class IssuedManager(models.Manager.from_queryset(CookieEventQuerySet)):
-    def get_queryset(self):
-        return super().get_queryset().issued()
+class Visitor(models.Model):
+    """One browser, known by the lab's visitor cookie."""
+
+    key = models.CharField(max_length=32, unique=True, help_text="The visitor cookie's value.")
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    requests = models.PositiveIntegerField(default=0, help_text="Requests logged so far.")
+    latest_request = models.ForeignKey(
+        "Request", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = VisitorQuerySet.as_manager()
+
+    def __str__(self):
+        return self.key[:8]
 
 
-class ReceivedCookie(CookieEvent):
-    """The cookies browsers sent (request.COOKIES), one row per cookie."""
+class RequestQuerySet(models.QuerySet):
+    def older_than(self, when):
+        return self.filter(at__lt=when)
 
-    objects = ReceivedManager()
+
+class Request(models.Model):
+    """One logged request: who, where, and (compactly) which cookies it carried."""
+
+    # The (visitor, seq) constraint's index serves lookups by visitor.
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="request_log", db_index=False
+    )
+    seq = models.PositiveIntegerField(help_text="The visitor's nth request.")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    method = models.CharField(max_length=10)
+    host = models.CharField(max_length=HOST_MAX, blank=True)
+    path = models.CharField(max_length=PATH_MAX)
+    status = models.PositiveSmallIntegerField(default=200)
+    fetch_site = models.CharField("Sec-Fetch-Site", max_length=FETCH_SITE_MAX, blank=True)
+    # No index: nothing looks requests up by agent, and every request would pay for it.
+    user_agent = models.ForeignKey(
+        UserAgent, null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
+    carried = models.TextField(
+        blank=True, help_text="Jar ids of the cookies this request carried, space-separated."
+    )
+    cookie_count = models.PositiveSmallIntegerField(
+        default=0, help_text="Cookies the request carried, including any past the log's cap."
+    )
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["visitor", "seq"], name="request_visitor_seq")
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.path}"
+
+    @property
+    def carried_ids(self):
+        return [int(i) for i in self.carried.split()]
+
+
+class JarCookieQuerySet(models.QuerySet):
+    def issued(self):
+        return self.filter(issued_at__isnull=False)
+
+
+class JarCookie(models.Model):
+    """
+    A cookie a visitor holds or held, as the server knows it: the latest
+    Set-Cookie for it, the latest value that came back, and when.
+
+    Keyed like the browser's own store, by name, domain and path as issued.
+    A cookie the server never issued (set by JavaScript or another site) has
+    a blank path: where it lives is unknown.
+
+    ``times_seen`` and ``last_seen`` are kept without writing on every request:
+    while the cookie keeps coming back (``present``), the current run counts
+    the visitor's requests since ``run_from``.
+    """
+
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="jar", db_index=False
+    )
+    name = models.CharField(max_length=NAME_MAX)
+    domain = models.CharField(max_length=DOMAIN_MAX, blank=True)
+    path = models.CharField(max_length=PATH_MAX, blank=True)
+
+    # The latest Set-Cookie.
+    issued_at = models.DateTimeField(null=True, blank=True)
+    issued_host = models.CharField(max_length=HOST_MAX, blank=True)
+    issued_path = models.CharField(
+        max_length=PATH_MAX, blank=True, help_text="The request path that issued it."
+    )
+    issued_value = models.TextField(blank=True)
+    issued_size = models.PositiveIntegerField(default=0)
+    max_age = models.BigIntegerField(null=True, blank=True)
+    expires = models.CharField(max_length=EXPIRES_MAX, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="When it stops living.")
+    secure = models.BooleanField(default=False)
+    httponly = models.BooleanField("HttpOnly", default=False)
+    samesite = models.CharField(
+        "SameSite", max_length=8, blank=True, choices=SameSite.choices, default=SameSite.UNSET
+    )
+    partitioned = models.BooleanField(default=False)
+    signed = models.BooleanField(default=False)
+    salt = models.CharField(max_length=SALT_MAX, blank=True)
+    header = models.TextField(blank=True, help_text="The latest Set-Cookie line as sent.")
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    # What came back.
+    value = models.TextField(blank=True, help_text="The latest value received.")
+    size = models.PositiveIntegerField(default=0, help_text="Bytes of name + value.")
+    redacted = models.BooleanField(
+        default=False, help_text="Values are keyed hashes; the real ones are not kept."
+    )
+    truncated = models.BooleanField(default=False)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    present = models.BooleanField(default=False, help_text="Came with the latest request.")
+    run_from = models.PositiveIntegerField(default=0, help_text="Request seq of the current run.")
+    seen_before = models.PositiveIntegerField(default=0, help_text="Times seen in earlier runs.")
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JarCookieQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "cookie"
+        ordering = ["visitor", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visitor", "name", "domain", "path"], name="jar_cookie_identity"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["visitor", "-issued_at"], name="jar_latest_issued"),
+            # The cookies that came with a visitor's latest request, read on every request.
+            models.Index(fields=["visitor"], condition=models.Q(present=True), name="jar_present"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def times_seen(self):
+        run = self.visitor.requests - self.run_from + 1 if self.present else 0
+        return self.seen_before + run
+
+    @property
+    def seen_last(self):
+        return self.visitor.last_seen if self.present else self.last_seen
+
+
+class CookieChangeQuerySet(models.QuerySet):
+    def set_cookie_lines(self):
+        return self.filter(kind__in=SET_COOKIE_KINDS)
+
+    def older_than(self, when):
+        return self.filter(at__lt=when)
+
+
+class CookieChange(models.Model):
+    """
+    One change to a jar: a Set-Cookie issued (every one), or a received cookie
+    that appeared, changed value, stopped coming back or expired.
+    """
+
+    # The visitor again, so a visitor's timeline is one index range.
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
+    cookie = models.ForeignKey(
+        JarCookie, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=8, choices=ChangeKind.choices)
+    value = models.TextField(blank=True, help_text="As the log keeps it (redacted, capped).")
+    size = models.PositiveIntegerField(default=0)
+    # A Set-Cookie's own line and attributes; blank or null for received changes.
+    header = models.TextField(blank=True)
+    max_age = models.BigIntegerField(null=True, blank=True)
+    expires = models.CharField(max_length=EXPIRES_MAX, blank=True)
+    secure = models.BooleanField(null=True)
+    httponly = models.BooleanField("HttpOnly", null=True)
+    samesite = models.CharField("SameSite", max_length=8, blank=True, choices=SameSite.choices)
+    partitioned = models.BooleanField(null=True)
+    signed = models.BooleanField(null=True)
+
+    objects = CookieChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["cookie", "-at"], name="change_cookie_at"),
+            models.Index(fields=["visitor", "-at"], name="change_visitor_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.cookie_id}"
+
+
+class SetCookieLine(CookieChange):
+    """Every Set-Cookie the lab sent, with the cookie it belongs to."""
 
     class Meta:
         proxy = True
-        verbose_name = "received cookie"
-
-
-class IssuedCookie(CookieEvent):
-    """The cookies the lab issued (Set-Cookie), with every attribute."""
-
-    objects = IssuedManager()
-
-    class Meta:
-        proxy = True
-        verbose_name = "issued cookie"
+        verbose_name = "Set-Cookie issued"
+        verbose_name_plural = "Set-Cookie issued"

@@ -13,3 +13,8 @@ def escape_controls(text):
 def byte_size(text):
     """UTF-8 bytes, the unit browsers count cookies in."""
     return len(text.encode("utf-8", "surrogatepass"))
+
+
+def capped(text, limit):
+    """``text`` cut to ``limit`` characters: a column's length, enforced before the database."""
+    return text[:limit]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cookies/sub/", views.lab_page, name="lab-sub"),
     path("cookies/delete", views.delete_cookie, name="delete"),
     path("cookies/check", views.check_cookie, name="check"),
+    path("cookies/forget", views.forget_me, name="forget"),
     # httpbin-compatible: point an httpbin client at http://HOST/api.
     path("api/cookies", api.cookies, name="api-cookies"),
     path("api/cookies/set", api.set_cookies, name="api-set"),

@@ -1,38 +1,33 @@
 from http.cookies import CookieError
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import lab
-from .decorators import logs_cookies
+from . import history, retention, rules, signed, verdicts
+from .cookie_log import received_stored
+from .decorators import logs_cookies, with_visit
 from .forms import DeleteCookieForm, SetCookieForm, blank_form_html
+from .http import HttpResponseSeeOther, json_response
+from .jar import forgettable_cookies
 from .rules import Source
 from .setcookie import delete_cookie as delete_cookie_header
-from .setcookie import header_lines, set_cookie
+from .setcookie import expire_cookie, header_lines, set_cookie
+from .site_cookies import is_env_cookie, reserved_names
+from .text import byte_size
 
-# Cookie text in JSON cannot close a <script> or open a tag, wherever it lands.
-JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
-
-
-class HttpResponseSeeOther(HttpResponseRedirect):
-    status_code = 303
-
-
-class InertJSONEncoder(DjangoJSONEncoder):
-    def encode(self, o):
-        return super().encode(o).translate(JSON_ESCAPES)
+# As in the Flask tutorial, a first visit gets username=root.
+DEFAULT_COOKIE = ("username", "root")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @logs_cookies
 def lab_page(request):
     if request.method == "POST":
-        form = SetCookieForm(request.POST, context=lab.rules_context(request))
+        form = SetCookieForm(request.POST, context=request.visit.context)
         if form.is_valid():
             response = _back_to_lab(request, request.path)
             try:
@@ -48,7 +43,7 @@ def lab_page(request):
 @require_POST
 @logs_cookies
 def delete_cookie(request):
-    form = DeleteCookieForm(request.POST, context=lab.rules_context(request))
+    form = DeleteCookieForm(request.POST, context=request.visit.context)
     if form.is_valid():
         response = _back_to_lab(request, _lab_path(request.POST.get("back")))
         try:
@@ -60,18 +55,44 @@ def delete_cookie(request):
     return _render_lab(request, delete_form=form, status=400)
 
 
+@require_POST
+@with_visit
+def forget_me(request):
+    """Delete this browser's log and expire what the lab issued to it; nothing is logged."""
+    visit = request.visit
+    issued = forgettable_cookies(visit.visitor) if visit.visitor else []
+    removed = retention.forget(visit.visitor) if visit.visitor else None
+    response = HttpResponse()
+    for cookie in issued:
+        expire_cookie(
+            response,
+            cookie.name,
+            path=cookie.path,
+            domain=cookie.domain or None,
+            secure=cookie.secure,
+            samesite=cookie.samesite or None,
+            partitioned=cookie.partitioned,
+        )
+    response.delete_cookie(settings.COOKIE_LAB_VISITOR_COOKIE)
+    expired = {c.name for c in issued}
+    context = {
+        "removed": removed,
+        "expired": sorted(expired),
+        "kept": sorted(n for n in visit.received if n not in expired and not is_env_cookie(n)),
+    }
+    response.content = render_to_string("cookies_app/forgotten.html", context, request)
+    return response
+
+
 @require_safe
+@with_visit
 def check_cookie(request):
     """The rules module's findings for a proposed cookie, for the live form."""
     source = request.GET.get("source", Source.SERVER)
     if source not in Source:
         return json_response({"error": "source must be 'server' or 'script'."}, status=400)
-    form = SetCookieForm(request.GET, context=lab.rules_context(request), source=source)
-    return json_response(lab.check_result(form))
-
-
-def json_response(data, status=200):
-    return JsonResponse(data, status=status, encoder=InertJSONEncoder)
+    form = SetCookieForm(request.GET, context=request.visit.context, source=source)
+    return json_response(_check_result(form))
 
 
 def _lab_path(path):
@@ -82,18 +103,17 @@ def _lab_path(path):
 
 def _back_to_lab(request, path):
     """303 to a lab page, which then shows the Set-Cookie lines this response sent."""
-    query = urlencode({"sent": request.cookie_log.request_id})
+    query = urlencode({"sent": request.visit.seq})
     return HttpResponseSeeOther(f"{path}?{query}")
 
 
 def _render_lab(request, set_form=None, delete_form=None, status=200):
     response = HttpResponse(status=status)
-    name, value = lab.DEFAULT_COOKIE
-    # As in the Flask tutorial, a first visit gets username=root; a failed
-    # POST sets nothing at all.
+    name, value = DEFAULT_COOKIE
+    # A failed POST sets nothing at all.
     if status == 200 and name not in request.COOKIES:
         set_cookie(response, name, value)
-    rules_context = lab.rules_context(request)
+    visit = request.visit
     context = {
         # The bound form (with its errors) after a refused POST, else None.
         "set_form": set_form,
@@ -102,15 +122,16 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         "delete_form_html": (
             delete_form.as_div() if delete_form else blank_form_html(DeleteCookieForm)
         ),
-        "received": lab.received_cookies(request),
-        "reserved_names": sorted(lab.reserved_names()),
-        "sent": lab.sent_cookies(request, rules_context),
+        "received": _received_rows(visit.received),
+        "reserved_names": sorted(reserved_names()),
+        "sent": history.sent_lines(visit, request.GET.get("sent")),
         "response_headers": header_lines(response),
         "check_url": reverse("cookies_app:check"),
-        "signed": lab.signed_cookie_statuses(request),
-        "round_trip": lab.round_trip(request, rules_context),
+        "signed": signed.statuses(visit),
+        "round_trip": verdicts.round_trip(visit, received_stored(visit.received)),
         "lab_pages": [reverse("cookies_app:lab"), reverse("cookies_app:lab-sub")],
         "export_url": reverse("cookies_app:api-export"),
+        "retention_days": settings.COOKIE_LAB_LOG_RETENTION_DAYS,
     }
     response.content = render_to_string("cookies_app/lab.html", context, request)
     if status >= 400 and settings.CSRF_COOKIE_NAME in request.COOKIES:
@@ -118,3 +139,30 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         # cookie; a refused request should carry no Set-Cookie at all.
         request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
     return response
+
+
+def _received_rows(cookies):
+    """request.COOKIES as table rows, in the order the browser sent them."""
+    reserved = {name.lower() for name in reserved_names()}
+    return [
+        {
+            "name": name,
+            "value": value,
+            "size": byte_size(name) + byte_size(value),
+            "reserved": name.lower() in reserved,
+        }
+        for name, value in cookies.items()
+    ]
+
+
+def _check_result(form):
+    """The JSON answer of the live check: the same rules the form applies."""
+    valid = form.is_valid()
+    findings = form.findings
+    return {
+        "source": str(form.source),
+        "verdict": rules.worst(findings),
+        "blocked": not valid,
+        "findings": [f.as_dict() for f in findings],
+        "errors": {field: list(messages) for field, messages in form.errors.items()},
+    }

@@ -11,6 +11,7 @@ COOKIE_LAB_REDACT_PATTERN  regex of cookie names whose values the log never keep
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -133,6 +134,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000"
         ),
     }
+    if TESTING:
+        # A file, not Django's shared-cache memory database: there, parallel
+        # requests to the live server fail with "database table is locked"
+        # instead of waiting, which a real (WAL) database never does.
+        DATABASES["default"]["TEST"] = {
+            "NAME": os.path.join(tempfile.gettempdir(), f"cookielab-test-{os.getpid()}.sqlite3")
+        }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -198,6 +206,19 @@ COOKIE_LAB_REDACT_PATTERN = os.environ.get(
 # cookies past the count are counted on each row of the request, not stored.
 COOKIE_LAB_LOG_VALUE_CAP = 1024
 COOKIE_LAB_LOG_MAX_COOKIES = 64
+
+
+def env_positive_int(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number, 1 or more, not {raw!r}.")
+    return int(raw)
+
+
+# The log is people's browsing history: prune_cookie_log deletes what is older than this.
+COOKIE_LAB_LOG_RETENTION_DAYS = env_positive_int("COOKIE_LAB_LOG_RETENTION_DAYS", 30)
 
 LOGGING = {
     "version": 1,

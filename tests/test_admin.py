@@ -1,22 +1,33 @@
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cookies_app.models import CookieEvent, Direction
+from cookies_app.models import ChangeKind, CookieChange, JarCookie, Request, Visitor
+from cookies_app.paginator import COUNT_LIMIT
 from tests.conftest import set_cookie_form
 
 CHANGELISTS = [
-    "admin:cookies_app_cookieevent_changelist",
-    "admin:cookies_app_receivedcookie_changelist",
-    "admin:cookies_app_issuedcookie_changelist",
+    "admin:cookies_app_jarcookie_changelist",
+    "admin:cookies_app_request_changelist",
+    "admin:cookies_app_setcookieline_changelist",
+    "admin:cookies_app_visitor_changelist",
 ]
+HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
 def logged(lab_client, lab_url):
-    lab_client.cookies["evil"] = "<img src=x onerror=alert(1)>"
+    """A browser that sent a hostile cookie and set an HttpOnly one; its Visitor."""
+    lab_client.cookies["evil"] = HOSTILE
     lab_client.post(lab_url, set_cookie_form(httponly="on"))
-    return lab_client.cookies["cookielab_visitor"].value
+    lab_client.get(lab_url)
+    return Visitor.objects.get(key=lab_client.cookies["cookielab_visitor"].value)
+
+
+def result_names(response):
+    return {row.name for row in response.context["cl"].result_list}
 
 
 @pytest.mark.django_db
@@ -52,11 +63,19 @@ def test_non_staff_users_cannot_see_the_log(client):
 @pytest.mark.django_db
 def test_staff_with_view_permission_can_read_but_not_add(client, logged):
     staff = User.objects.create_user("staff", password="pw-12345-long", is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="view_cookieevent"))
+    staff.user_permissions.add(Permission.objects.get(codename="view_jarcookie"))
     client.force_login(staff)
 
     assert client.get(reverse(CHANGELISTS[0])).status_code == 200
-    assert client.get(reverse("admin:cookies_app_cookieevent_add")).status_code == 403
+    assert client.get(reverse("admin:cookies_app_jarcookie_add")).status_code == 403
+    assert client.get(reverse(CHANGELISTS[1])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_is_branded(admin_client):
+    content = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert "Cookie Lab administration" in content
 
 
 @pytest.mark.django_db
@@ -69,8 +88,8 @@ def test_log_cannot_be_added_from_the_admin(admin_client, name):
 
 @pytest.mark.django_db
 def test_change_page_is_read_only(admin_client, logged):
-    event = CookieEvent.objects.first()
-    url = reverse("admin:cookies_app_cookieevent_change", args=[event.pk])
+    cookie = JarCookie.objects.get(name="flavor")
+    url = reverse("admin:cookies_app_jarcookie_change", args=[cookie.pk])
 
     response = admin_client.get(url)
 
@@ -80,61 +99,130 @@ def test_change_page_is_read_only(admin_client, logged):
 
 
 @pytest.mark.django_db
-def test_superuser_may_delete_log_rows(admin_client, logged):
-    event = CookieEvent.objects.first()
-    url = reverse("admin:cookies_app_cookieevent_delete", args=[event.pk])
+def test_superuser_may_delete_a_visitor_and_its_log(admin_client, logged):
+    url = reverse("admin:cookies_app_visitor_delete", args=[logged.pk])
 
     response = admin_client.post(url, {"post": "yes"})
 
     assert response.status_code == 302
-    assert not CookieEvent.objects.filter(pk=event.pk).exists()
+    assert not JarCookie.objects.filter(visitor=logged).exists()
+    assert not Request.objects.filter(visitor=logged).exists()
 
 
 @pytest.mark.django_db
-def test_visitor_timeline_shows_issued_and_received(admin_client, logged):
-    url = reverse(CHANGELISTS[0])
+def test_one_jar_row_per_cookie_however_many_requests(admin_client, logged, lab_client, lab_url):
+    for _ in range(30):
+        lab_client.get(lab_url)
 
-    response = admin_client.get(url, {"visitor_id": logged})
+    response = admin_client.get(reverse(CHANGELISTS[0]), {"q": "flavor"})
 
-    directions = {row.direction for row in response.context["cl"].result_list}
-    assert directions == {Direction.ISSUED, Direction.RECEIVED}
-    assert all(row.visitor_id == logged for row in response.context["cl"].result_list)
+    [row] = response.context["cl"].result_list
+    assert row.name == "flavor"
+    assert row.times_seen == 31  # the GET after the POST, then 30 more
 
 
 @pytest.mark.django_db
-def test_changelist_is_newest_first_and_searchable(admin_client, logged):
-    response = admin_client.get(reverse(CHANGELISTS[1]), {"q": "evil"})
+@pytest.mark.parametrize(("query", "names"), [("evil", {"evil"}), ("chip", {"flavor"})])
+def test_cookies_are_searchable_by_name_and_value(admin_client, logged, query, names):
+    assert result_names(admin_client.get(reverse(CHANGELISTS[0]), {"q": query})) == names
 
-    rows = response.context["cl"].result_list
-    assert {r.name for r in rows} == {"evil"}
-    times = [
-        r.observed_at for r in admin_client.get(reverse(CHANGELISTS[0])).context["cl"].result_list
-    ]
-    assert times == sorted(times, reverse=True)
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"httponly__exact": "1"}, {"flavor", "cookielab_visitor"}),
+        ({"samesite__exact": "Lax"}, {"cookielab_visitor"}),
+        ({"secure__exact": "1"}, set()),
+        ({"issued_at__isempty": "1"}, {"evil", "csrftoken"}),
+    ],
+)
+def test_cookies_filter_by_attribute(admin_client, logged, params, expected):
+    assert result_names(admin_client.get(reverse(CHANGELISTS[0]), params)) == expected
+
+
+@pytest.mark.django_db
+def test_requests_list_names_the_cookies_each_carried(admin_client, logged):
+    response = admin_client.get(reverse(CHANGELISTS[1]))
+
+    latest = response.context["cl"].result_list[0]
+    content = response.content.decode()
+    assert set(latest.carried_names) >= {"flavor", "evil", "username"}
+    assert "flavor" in content
+
+
+@pytest.mark.django_db
+def test_set_cookie_lines_list_every_line_and_search_by_name(admin_client, logged):
+    response = admin_client.get(reverse(CHANGELISTS[2]), {"q": "flavor"})
+
+    [line] = response.context["cl"].result_list
+    assert line.header == "flavor=chip; HttpOnly; Path=/"
+    assert "flavor=chip; HttpOnly; Path=/" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_visitor_page_shows_jar_verdicts_and_timeline(admin_client, logged):
+    url = reverse("admin:cookies_app_visitor_change", args=[logged.pk])
+
+    response = admin_client.get(url)
+
+    assert {c.name for c in response.context["jar"]} >= {"flavor", "evil", "username"}
+    assert {v.name: str(v.status) for v in response.context["round_trip"]} == {
+        "flavor": "kept, hidden from JS",
+        "username": "kept",
+    }
+    kinds = {(c.cookie.name, c.kind) for c in response.context["timeline"]}
+    assert ("flavor", ChangeKind.ISSUED) in kinds
+    assert ("evil", ChangeKind.APPEARED) in kinds
 
 
 @pytest.mark.django_db
 def test_hostile_value_is_escaped_in_the_admin(admin_client, logged):
-    response = admin_client.get(reverse(CHANGELISTS[1]))
-
-    content = response.content.decode()
-    assert "<img src=x onerror=alert(1)>" not in content
-    assert "&lt;img src=x onerror=alert(1)&gt;" in content
+    pages = [reverse(CHANGELISTS[0]), reverse("admin:cookies_app_visitor_change", args=[logged.pk])]
+    for url in pages:
+        content = admin_client.get(url).content.decode()
+        assert HOSTILE not in content
+        assert "&lt;img src=x onerror=alert(1)&gt;" in content
 
 
 @pytest.mark.django_db
-def test_changelist_query_count_does_not_grow_with_rows(admin_client, lab_client, lab_url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    url = reverse(CHANGELISTS[0])
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_changelist_query_count_does_not_grow_with_rows(admin_client, lab_client, lab_url, name):
+    url = reverse(name)
     lab_client.get(lab_url)
     with CaptureQueriesContext(connection) as few:
         admin_client.get(url)
     for i in range(30):
         lab_client.cookies[f"c{i}"] = "x"
-        lab_client.get(lab_url)
+        lab_client.post(lab_url, set_cookie_form(key=f"s{i}"))
     with CaptureQueriesContext(connection) as many:
         admin_client.get(url)
 
     assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+def test_visitor_page_query_count_does_not_grow_with_history(admin_client, lab_client, lab_url):
+    lab_client.get(lab_url)
+    owner = Visitor.objects.get()
+    url = reverse("admin:cookies_app_visitor_change", args=[owner.pk])
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(url)
+    for i in range(30):
+        lab_client.cookies[f"c{i}"] = "x"
+        lab_client.post(lab_url, set_cookie_form(key=f"s{i}"))
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get(url)
+
+    assert len(many) == len(few)
+    assert CookieChange.objects.count() > 60
+
+
+@pytest.mark.django_db
+def test_changelist_counts_at_most_a_bounded_number_of_rows(admin_client, logged):
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(reverse(CHANGELISTS[1]))
+
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts, "the paginator counts"
+    assert all(f"LIMIT {COUNT_LIMIT + 1}" in sql for sql in counts), counts

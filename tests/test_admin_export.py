@@ -4,33 +4,17 @@ import csv
 import io
 import json
 import tracemalloc
-import uuid
 
 import pytest
 from django.contrib.auth.models import User
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from cookies_app.models import CookieEvent, Direction
+from cookies_app.models import Request
+from tests import factories
 
-EXPORT = "admin:cookies_app_cookieevent_export"
-
-
-def events(count, **fields):
-    request_id = uuid.uuid4()
-    return [
-        CookieEvent(
-            direction=fields.get("direction", Direction.RECEIVED),
-            request_id=request_id,
-            visitor_id=fields.get("visitor_id", "v" * 32),
-            method=fields.get("method", "GET"),
-            path="/cookies",
-            name=f"c{i}",
-            value=fields.get("value", "x" * 40),
-            size=42,
-        )
-        for i in range(count)
-    ]
+EXPORT = "admin:cookies_app_request_export"
+JAR_EXPORT = "admin:cookies_app_jarcookie_export"
 
 
 def body(response):
@@ -40,7 +24,7 @@ def body(response):
 
 @pytest.mark.django_db
 def test_csv_export_has_a_header_and_every_row(admin_client):
-    CookieEvent.objects.bulk_create(events(5))
+    factories.requests(factories.visitor(), 5)
 
     response = admin_client.get(reverse(EXPORT, args=["csv"]))
 
@@ -48,36 +32,36 @@ def test_csv_export_has_a_header_and_every_row(admin_client):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     assert len(rows) == 5
-    assert {r["name"] for r in rows} == {f"c{i}" for i in range(5)}
+    assert {r["seq"] for r in rows} == {"1", "2", "3", "4", "5"}
 
 
 @pytest.mark.django_db
 def test_json_export_parses(admin_client):
-    CookieEvent.objects.bulk_create(events(3))
+    owner = factories.visitor()
+    factories.jar_cookie(owner, "flavor", value="chip")
 
-    data = json.loads(body(admin_client.get(reverse(EXPORT, args=["json"]))))
+    data = json.loads(body(admin_client.get(reverse(JAR_EXPORT, args=["json"]))))
 
-    assert len(data) == 3
-    assert data[0]["direction"] == "received"
+    assert [(r["visitor"], r["name"], r["value"]) for r in data] == [(owner.key, "flavor", "chip")]
 
 
 @pytest.mark.django_db
 def test_export_follows_the_changelist_filters_and_search(admin_client):
-    CookieEvent.objects.bulk_create(events(4, method="GET") + events(2, method="POST"))
+    owner = factories.visitor()
+    factories.requests(owner, 4, method="GET")
+    factories.requests(owner, 2, method="POST", path="/cookies/sub/")
 
     url = reverse(EXPORT, args=["json"])
     posts = json.loads(body(admin_client.get(url, {"method": "POST"})))
-    searched = json.loads(body(admin_client.get(url, {"q": "c3"})))
+    searched = json.loads(body(admin_client.get(url, {"q": "/cookies/sub/"})))
 
     assert {r["method"] for r in posts} == {"POST"} and len(posts) == 2
-    assert [r["name"] for r in searched] == ["c3"]
+    assert {r["path"] for r in searched} == {"/cookies/sub/"} and len(searched) == 2
 
 
 @pytest.mark.django_db
 def test_changelist_links_to_export_with_the_current_filters(admin_client):
-    response = admin_client.get(
-        reverse("admin:cookies_app_cookieevent_changelist"), {"method": "POST"}
-    )
+    response = admin_client.get(reverse("admin:cookies_app_request_changelist"), {"method": "POST"})
 
     content = response.content.decode()
     assert f"{reverse(EXPORT, args=['csv'])}?method=POST" in content
@@ -86,9 +70,11 @@ def test_changelist_links_to_export_with_the_current_filters(admin_client):
 
 @pytest.mark.django_db
 def test_export_neutralises_spreadsheet_formulas(admin_client):
-    CookieEvent.objects.bulk_create(events(1, value='=HYPERLINK("http://x")'))
+    factories.jar_cookie(factories.visitor(), "f", value='=HYPERLINK("http://x")')
 
-    rows = list(csv.DictReader(io.StringIO(body(admin_client.get(reverse(EXPORT, args=["csv"]))))))
+    rows = list(
+        csv.DictReader(io.StringIO(body(admin_client.get(reverse(JAR_EXPORT, args=["csv"])))))
+    )
 
     assert rows[0]["value"].startswith("'=")
 
@@ -103,16 +89,18 @@ def test_export_is_staff_only(client):
 
 
 @pytest.mark.django_db
-def test_unknown_export_format_is_a_400(admin_client):
-    response = admin_client.get(reverse(EXPORT, args=["xml"]))
+def test_unknown_export_format_is_a_plain_text_400(admin_client):
+    response = admin_client.get(reverse(EXPORT, args=["<meta http-equiv=refresh>"]))
 
     assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
     assert b"csv or json" in response.content
+    assert b"<meta" not in response.content
 
 
 @pytest.mark.django_db
 def test_bad_filter_is_a_400(admin_client):
-    response = admin_client.get(reverse(EXPORT, args=["csv"]), {"observed_at__gte": "not a date"})
+    response = admin_client.get(reverse(EXPORT, args=["csv"]), {"at__gte": "not a date"})
 
     assert response.status_code == 400
 
@@ -120,11 +108,13 @@ def test_bad_filter_is_a_400(admin_client):
 @pytest.mark.django_db
 def test_streamed_export_memory_stays_flat(admin_client):
     """The export iterates the cursor: peak memory grows far less than the output."""
+    owner = factories.visitor()
 
     def peak_while_streaming(rows):
-        CookieEvent.objects.all().delete()
+        Request.objects.all().delete()
+        owner.requests = 0
         for start in range(0, rows, 5000):
-            CookieEvent.objects.bulk_create(events(min(5000, rows - start), value="v" * 200))
+            factories.requests(owner, min(5000, rows - start), path="/p" * 100)
         response = admin_client.get(reverse(EXPORT, args=["csv"]))
         tracemalloc.start()
         size = sum(len(chunk) for chunk in response.streaming_content)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cookies_app.models import IssuedCookie, ReceivedCookie
+from cookies_app.models import ChangeKind, CookieChange, JarCookie
 
 
 def body(response):
@@ -234,14 +234,22 @@ def test_api_traffic_is_logged_like_the_labs(client):
     client.get("/api/cookies/set?k=v&attr[HttpOnly]=1")
     client.get("/api/cookies")
 
-    issued = IssuedCookie.objects.get(name="k")
-    assert (issued.path, issued.httponly, issued.header) == (
+    issued = CookieChange.objects.select_related("request").get(
+        cookie__name="k", kind=ChangeKind.ISSUED
+    )
+    assert (issued.request.path, issued.httponly, issued.header) == (
         "/api/cookies/set",
         True,
         "k=v; HttpOnly; Path=/",
     )
-    assert ReceivedCookie.objects.filter(name="seen", path="/api/cookies").exists()
-    assert ReceivedCookie.objects.filter(name="k", path="/api/cookies").exists()
+    assert JarCookie.objects.get(name="k").present
+    appeared = dict(
+        CookieChange.objects.filter(kind=ChangeKind.APPEARED).values_list(
+            "cookie__name", "request__path"
+        )
+    )
+    assert appeared["seen"] == "/api/cookies/set"
+    assert appeared["k"] == "/api/cookies"
 
 
 @pytest.mark.django_db

@@ -79,12 +79,14 @@ def test_unparseable_fields_are_reported_not_raised(client):
 
 @pytest.mark.django_db
 def test_check_is_not_logged(client):
-    from cookies_app.models import CookieEvent
+    from cookies_app.models import CookieChange, Request, Visitor
 
     client.cookies["a"] = "1"
     check(client, key="k")
 
-    assert not CookieEvent.objects.exists()
+    assert not Visitor.objects.exists()
+    assert not Request.objects.exists()
+    assert not CookieChange.objects.exists()
 
 
 @pytest.mark.django_db

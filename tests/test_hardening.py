@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.http import HttpResponse
 
-from cookies_app.models import ReceivedCookie
+from cookies_app.models import JarCookie
 from cookies_app.setcookie import delete_cookie, set_cookie
 
 HOSTILE_HEADERS = {
@@ -26,8 +26,8 @@ def test_hostile_cookie_headers_render_and_log(client, lab_url, header):
     response = client.get(lab_url, HTTP_COOKIE=header)
 
     assert response.status_code == 200
-    assert ReceivedCookie.objects.exists()
-    for row in ReceivedCookie.objects.all():
+    assert JarCookie.objects.filter(present=True).exists()
+    for row in JarCookie.objects.all():
         assert not any(ord(c) < 0x20 or ord(c) == 0x7F for c in row.name + row.value)
 
 
@@ -35,7 +35,7 @@ def test_hostile_cookie_headers_render_and_log(client, lab_url, header):
 def test_control_characters_are_logged_and_shown_escaped(client, lab_url):
     response = client.get(lab_url, HTTP_COOKIE="ctl=a\x01b")
 
-    assert ReceivedCookie.objects.get(name="ctl").value == "a\\x01b"
+    assert JarCookie.objects.get(name="ctl").value == "a\\x01b"
     assert "a\\x01b" in response.content.decode()
     assert "a\x01b" not in response.content.decode()
 
@@ -62,8 +62,8 @@ def test_raw_invalid_bytes_on_the_wire(live_server):
             reply += chunk
 
     assert reply.startswith(b"HTTP/1.1 200")
-    assert ReceivedCookie.objects.filter(name="plain", value="1").exists()
-    assert ReceivedCookie.objects.get(name="ctl").value == "\\x01\\x02"
+    assert JarCookie.objects.filter(name="plain", value="1").exists()
+    assert JarCookie.objects.get(name="ctl").value == "\\x01\\x02"
 
 
 @pytest.mark.parametrize(

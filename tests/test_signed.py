@@ -3,7 +3,7 @@ import json
 import pytest
 from django.http import HttpResponse
 
-from cookies_app.models import IssuedCookie
+from cookies_app.models import JarCookie
 
 
 def signed_report(client, **params):
@@ -28,7 +28,7 @@ def test_lab_form_sets_a_signed_cookie(lab_client, lab_url):
     assert response.status_code == 303
     raw = response.cookies["token_like"].value
     assert raw.startswith("42:") and raw.count(":") == 2
-    row = IssuedCookie.objects.get(name="token_like")
+    row = JarCookie.objects.get(name="token_like")
     assert (row.signed, row.salt) == (True, "s1")
 
 

@@ -6,6 +6,8 @@ import pytest
 from django.urls import reverse
 
 from cookies_app import verdicts
+from cookies_app.cookie_log import expiry
+from cookies_app.models import Visitor
 from tests.conftest import set_cookie_form
 
 
@@ -18,21 +20,21 @@ def verdict_for(response, name):
 def test_kept(lab_client, lab_url):
     lab_client.post(lab_url, set_cookie_form())
 
-    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.KEPT
+    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.Status.KEPT
 
 
 @pytest.mark.django_db
 def test_kept_but_hidden_from_js(lab_client, lab_url):
     lab_client.post(lab_url, set_cookie_form(httponly="on"))
 
-    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.KEPT_HIDDEN
+    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.Status.KEPT_HIDDEN
 
 
 @pytest.mark.django_db
 def test_sensitive_cookie_compares_by_keyed_hash(lab_client, lab_url):
     lab_client.post(lab_url, set_cookie_form(key="auth_x", value="s3cret"))
 
-    assert verdict_for(lab_client.get(lab_url), "auth_x").status == verdicts.KEPT
+    assert verdict_for(lab_client.get(lab_url), "auth_x").status == verdicts.Status.KEPT
 
 
 @pytest.mark.django_db
@@ -40,7 +42,7 @@ def test_value_changed(lab_client, lab_url):
     lab_client.post(lab_url, set_cookie_form())
     lab_client.cookies["flavor"] = "mint"
 
-    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.REPLACED
+    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.Status.REPLACED
 
 
 @pytest.mark.django_db
@@ -48,7 +50,7 @@ def test_not_sent_to_this_path(lab_client, lab_url):
     lab_client.post(lab_url, set_cookie_form(path="/cookies/sub/"))
     del lab_client.cookies["flavor"]  # what a browser does on /cookies
 
-    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.NOT_SENT_HERE
+    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.Status.NOT_SENT_HERE
 
 
 @pytest.mark.django_db
@@ -56,7 +58,7 @@ def test_deleted(lab_client, lab_url):
     lab_client.post(lab_url, set_cookie_form(max_age="0"))
     del lab_client.cookies["flavor"]
 
-    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.EXPIRED
+    assert verdict_for(lab_client.get(lab_url), "flavor").status == verdicts.Status.EXPIRED
 
 
 @pytest.mark.django_db
@@ -65,7 +67,7 @@ def test_dropped_with_the_rules_reason(lab_client, lab_url):
     del lab_client.cookies["flavor"]  # Chromium drops SameSite=None without Secure
 
     found = verdict_for(lab_client.get(lab_url), "flavor")
-    assert found.status == verdicts.DROPPED
+    assert found.status == verdicts.Status.DROPPED
     assert [f.code for f in found.reasons] == ["SameSiteNoneInsecure"]
 
 
@@ -75,7 +77,7 @@ def test_latest_issue_wins(lab_client, lab_url):
     lab_client.post(lab_url, set_cookie_form(value="two"))
 
     found = verdict_for(lab_client.get(lab_url), "flavor")
-    assert found.status == verdicts.KEPT
+    assert found.status == verdicts.Status.KEPT
     assert found.header.startswith("flavor=two")
 
 
@@ -86,22 +88,20 @@ def test_lab_shows_the_verdicts(lab_client, lab_url):
     content = lab_client.get(lab_url).content.decode()
 
     assert 'id="verdict-table"' in content
-    assert verdicts.KEPT_HIDDEN in content
+    assert verdicts.Status.KEPT_HIDDEN in content
 
 
 @pytest.mark.django_db
 def test_admin_visitor_view_shows_the_same_verdict(admin_client, lab_client, lab_url):
     lab_client.post(lab_url, set_cookie_form(httponly="on"))
     lab_client.get(lab_url)
-    visitor = lab_client.cookies["cookielab_visitor"].value
+    visitor = Visitor.objects.get(key=lab_client.cookies["cookielab_visitor"].value)
 
-    response = admin_client.get(
-        reverse("admin:cookies_app_cookieevent_changelist"), {"visitor_id": visitor}
-    )
+    response = admin_client.get(reverse("admin:cookies_app_visitor_change", args=[visitor.pk]))
 
     statuses = {v.name: v.status for v in response.context["round_trip"]}
-    assert statuses == {"flavor": verdicts.KEPT_HIDDEN, "username": verdicts.KEPT}
-    assert verdicts.KEPT_HIDDEN in response.content.decode()
+    assert statuses == {"flavor": verdicts.Status.KEPT_HIDDEN, "username": verdicts.Status.KEPT}
+    assert verdicts.Status.KEPT_HIDDEN in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -146,16 +146,12 @@ def test_path_matching(request_path, cookie_path, matches):
 
 
 def test_expiry_of_max_age_and_expires():
-    class Row:
-        observed_at = datetime(2026, 1, 1, tzinfo=UTC)
-        max_age = 60
-        expires = ""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
 
-    assert verdicts.expiry(Row) == Row.observed_at + timedelta(seconds=60)
-    Row.max_age, Row.expires = None, "Thu, 01 Jan 2026 00:00:00 GMT"
-    assert verdicts.expiry(Row) == datetime(2026, 1, 1, tzinfo=UTC)
-    Row.expires = ""
-    assert verdicts.expiry(Row) is None
+    assert expiry(at, 60, "") == at + timedelta(seconds=60)
+    assert expiry(at, None, "Thu, 01 Jan 2026 00:00:00 GMT") == datetime(2026, 1, 1, tzinfo=UTC)
+    assert expiry(at, None, "") is None
+    assert expiry(at, None, "not a date") is None
 
 
 @pytest.mark.django_db
@@ -185,3 +181,27 @@ def test_young_unspecified_cookie_rides_a_cross_site_post():
 
     assert verdicts._withheld_cross_site("", context, age=timedelta(seconds=30)) is False
     assert verdicts._withheld_cross_site("Lax", context, age=timedelta(seconds=30)) is True
+
+
+@pytest.mark.django_db
+def test_domain_that_does_not_cover_the_issuing_host_is_dropped_not_out_of_scope(
+    lab_client, lab_url
+):
+    lab_client.post(lab_url, set_cookie_form(domain="example.com", send_anyway="on"))
+    del lab_client.cookies["flavor"]  # the browser never stored it
+
+    found = verdict_for(lab_client.get(lab_url), "flavor")
+
+    assert found.status == verdicts.Status.DROPPED
+    assert [f.code for f in found.reasons] == ["InvalidDomain"]
+
+
+@pytest.mark.django_db
+def test_cookie_is_judged_where_it_was_issued(lab_client):
+    """Path=/cookies/sub/ set from /cookies/sub/ is fine there, and not sent to /cookies."""
+    lab_client.post("/cookies/sub/", set_cookie_form(path="/cookies/sub/"))
+    del lab_client.cookies["flavor"]
+
+    found = verdict_for(lab_client.get("/cookies"), "flavor")
+
+    assert found.status == verdicts.Status.NOT_SENT_HERE

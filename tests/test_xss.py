@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from cookies_app.models import CookieEvent
+from cookies_app.models import JarCookie, Visitor
 
 PAYLOADS = [
     "<img src=x onerror=alert(1)>",
@@ -101,9 +101,9 @@ def test_json_check_is_inert(client, payload):
 @pytest.mark.parametrize(
     "changelist",
     [
-        "admin:cookies_app_cookieevent_changelist",
-        "admin:cookies_app_receivedcookie_changelist",
-        "admin:cookies_app_issuedcookie_changelist",
+        "admin:cookies_app_jarcookie_changelist",
+        "admin:cookies_app_request_changelist",
+        "admin:cookies_app_setcookieline_changelist",
     ],
 )
 def test_admin_changelists_are_inert(admin_client, hostile_log, changelist):
@@ -115,8 +115,15 @@ def test_admin_changelists_are_inert(admin_client, hostile_log, changelist):
 
 @pytest.mark.django_db
 def test_admin_change_pages_are_inert(admin_client, hostile_log):
-    for event in CookieEvent.objects.filter(name__regex=r"^[ps]\d$"):
-        url = reverse("admin:cookies_app_cookieevent_change", args=[event.pk])
+    pages = [
+        reverse("admin:cookies_app_jarcookie_change", args=[row.pk])
+        for row in JarCookie.objects.filter(name__regex=r"^[ps]\d$")
+    ]
+    pages += [
+        reverse("admin:cookies_app_visitor_change", args=[v.pk]) for v in Visitor.objects.all()
+    ]
+    assert len(pages) > len(PAYLOADS)
+    for url in pages:
         content = admin_client.get(url).content.decode()
         for payload in PAYLOADS:
             assert_inert(content, payload)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cookies_app.models import ReceivedCookie
+from cookies_app.models import JarCookie
 from tests.browser.lab_page import set_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,7 +44,7 @@ def test_cookie_set_from_javascript_reaches_the_server_and_the_log(page):
     row = server_row(page, "from_js")
     assert row.locator(".value").text_content() == "hello%20world"
     assert row.locator(".js-visibility").text_content() == "visible"
-    assert ReceivedCookie.objects.filter(name="from_js", value="hello%20world").exists()
+    assert JarCookie.objects.filter(name="from_js", value="hello%20world", path="").exists()
 
 
 def test_javascript_panel_deletes_a_cookie(page):

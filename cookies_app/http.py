@@ -1,0 +1,20 @@
+"""Response helpers every view shares."""
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponseRedirect, JsonResponse
+
+# Cookie text in JSON cannot close a <script> or open a tag, wherever it lands.
+JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+
+
+class HttpResponseSeeOther(HttpResponseRedirect):
+    status_code = 303
+
+
+class InertJSONEncoder(DjangoJSONEncoder):
+    def encode(self, o):
+        return super().encode(o).translate(JSON_ESCAPES)
+
+
+def json_response(data, status=200):
+    return JsonResponse(data, status=status, encoder=InertJSONEncoder)

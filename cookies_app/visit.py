@@ -1,0 +1,156 @@
+"""
+One request's view of its browser, built once: the visitor, the cookies it
+sent, the rules context and the part of its jar this request needs.
+
+The decorator in ``decorators.py`` builds it before the view runs; verdicts,
+signed cookies, export and the log take it (or values from it), never the
+request. Every read here is bounded: an index lookup by visitor and name, the
+jar's present cookies, or the latest issued ones with a LIMIT.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cached_property
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from . import rules
+from .cookie_log import received_names
+from .jar import LATEST_ISSUED, load_jar
+from .models import FETCH_SITE_MAX, HOST_MAX, PATH_MAX, Visitor
+from .site_cookies import reserved_names
+from .text import capped, escape_controls
+
+VISITOR_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def valid_visitor_key(raw):
+    """``raw`` if it is a visitor id this site could have issued, else ""."""
+    return raw if VISITOR_KEY.fullmatch(raw) else ""
+
+
+@dataclass
+class Visit:
+    """What this request knows about its browser."""
+
+    key: str
+    is_new: bool
+    visitor: Visitor | None
+    seq: int  # this request's number for the visitor; 0 when not logged
+    at: datetime
+    method: str
+    host: str  # as the log keeps it: controls escaped, capped
+    path: str
+    fetch_site: str
+    user_agent: str
+    received: dict  # request.COOKIES
+    # The request as the rules see it, before the jar adds what it knows.
+    base_context: rules.RequestContext
+
+    @cached_property
+    def jar(self):
+        """
+        Jar rows by id: the ones named in the request, the ones present last
+        time, and the latest issued. Read on first use: not every view needs it.
+        """
+        if self.visitor is None or self.visitor.requests <= (1 if self.seq else 0):
+            return {}  # a new browser has no jar yet
+        return load_jar(self.visitor, received_names(self.received))
+
+    @cached_property
+    def context(self):
+        """The rules' context, knowing which received cookies were issued HttpOnly."""
+        received = self.base_context.received_names
+        httponly = frozenset(r.name for r in self.jar.values() if r.httponly and r.name in received)
+        return replace(self.base_context, httponly_names=httponly)
+
+    def jar_rows(self, name):
+        return [row for row in self.jar.values() if row.name == name]
+
+    def latest_issued(self):
+        """The newest issued jar row per name, newest first, the lab's own left out."""
+        reserved = reserved_names()
+        rows = sorted(
+            (r for r in self.jar.values() if r.issued_at and r.name not in reserved),
+            key=lambda r: (r.issued_at, r.id),
+            reverse=True,
+        )
+        latest = {}
+        for row in rows:
+            latest.setdefault(row.name, row)
+        return list(latest.values())[:LATEST_ISSUED]
+
+    def issued_row(self, name):
+        """The jar row of the latest Set-Cookie for ``name``, or None."""
+        rows = [r for r in self.jar_rows(name) if r.issued_at]
+        return max(rows, key=lambda r: (r.issued_at, r.id), default=None)
+
+
+def build(request, log=True):
+    """
+    The Visit for ``request``. With ``log``, the visitor is created when new
+    and this request is given its number (one UPDATE); without, nothing is
+    written (the live check).
+    """
+    key = valid_visitor_key(request.COOKIES.get(settings.COOKIE_LAB_VISITOR_COOKIE, ""))
+    is_new = not key
+    now = timezone.now()
+    visitor, seq = None, 0
+    if is_new:
+        key = uuid.uuid4().hex
+    if log:
+        visitor, seq = _count_request(key, now)
+    elif not is_new:
+        visitor = Visitor.objects.filter(key=key).first()
+    received = request.COOKIES
+    return Visit(
+        key=key,
+        is_new=is_new,
+        visitor=visitor,
+        seq=seq,
+        at=now,
+        method=request.method[:10],
+        host=capped(escape_controls(request.get_host()), HOST_MAX),
+        path=capped(escape_controls(request.path), PATH_MAX),
+        fetch_site=capped(request.headers.get("Sec-Fetch-Site", ""), FETCH_SITE_MAX),
+        user_agent=escape_controls(request.headers.get("User-Agent", "")),
+        received=received,
+        base_context=rules.RequestContext(
+            scheme=request.scheme,
+            host=request.get_host(),
+            path=request.path,
+            reserved_names=reserved_names(),
+            received_names=frozenset(received),
+            fetch_site=request.headers.get("Sec-Fetch-Site", ""),
+            method=request.method,
+        ),
+    )
+
+
+def _count_request(key, now):
+    """(visitor, this request's number), the number taken atomically from the counter."""
+    visitor = Visitor.objects.filter(key=key).first()
+    if visitor is None:
+        try:
+            with transaction.atomic():
+                visitor = Visitor.objects.create(key=key, first_seen=now, last_seen=now, requests=1)
+            visitor.previous_seen = None
+            return visitor, 1
+        except IntegrityError:  # another request of this browser created it first
+            visitor = Visitor.objects.get(key=key)
+    table = connection.ops.quote_name(Visitor._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET requests = requests + 1, last_seen = %s WHERE id = %s "
+            "RETURNING requests",
+            [connection.ops.adapt_datetimefield_value(now), visitor.id],
+        )
+        (seq,) = cursor.fetchone()
+    # When the browser was last here: a cookie missing now was last seen then.
+    visitor.previous_seen = visitor.last_seen
+    visitor.requests, visitor.last_seen = seq, now
+    return visitor, seq

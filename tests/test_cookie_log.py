@@ -1,0 +1,352 @@
+"""The log's write path: one Request row a request, and only what changed."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
+
+from cookies_app import cookie_log, visit
+from cookies_app.models import (
+    HOST_MAX,
+    PATH_MAX,
+    USER_AGENT_MAX,
+    ChangeKind,
+    CookieChange,
+    JarCookie,
+    Request,
+    UserAgent,
+    Visitor,
+)
+from tests.conftest import set_cookie_form
+
+WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)", re.IGNORECASE)
+
+
+def writes(queries):
+    return [q["sql"] for q in queries if WRITES.match(q["sql"])]
+
+
+def kinds(name):
+    return list(
+        CookieChange.objects.filter(cookie__name=name).order_by("id").values_list("kind", flat=True)
+    )
+
+
+def jar(name):
+    return JarCookie.objects.select_related("visitor").get(name=name)
+
+
+@pytest.mark.django_db
+def test_one_request_row_per_request(client, lab_url):
+    client.cookies["a"] = "1"
+    client.cookies["b"] = "2"
+
+    client.get(lab_url, HTTP_USER_AGENT="pytest-agent", HTTP_SEC_FETCH_SITE="none")
+
+    [row] = Request.objects.select_related("user_agent")
+    assert (row.method, row.path, row.host, row.status, row.fetch_site) == (
+        "GET",
+        "/cookies",
+        "testserver",
+        200,
+        "none",
+    )
+    assert row.user_agent.text == "pytest-agent"
+    assert row.cookie_count == 2
+    assert {c.name for c in JarCookie.objects.filter(id__in=row.carried_ids)} == {"a", "b"}
+
+
+@pytest.mark.django_db
+def test_user_agent_is_stored_once(client, lab_url):
+    for _ in range(5):
+        client.get(lab_url, HTTP_USER_AGENT="the same agent")
+
+    assert UserAgent.objects.filter(text="the same agent").count() == 1
+    assert Request.objects.filter(user_agent__text="the same agent").count() == 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [1, 10, 60])
+def test_unchanged_cookies_write_only_the_request(lab_client, lab_url, count):
+    for i in range(count):
+        lab_client.cookies[f"c{i}"] = str(i)
+    lab_client.get(lab_url)
+    changes = CookieChange.objects.count()
+
+    with CaptureQueriesContext(connection) as queries:
+        lab_client.get(lab_url)
+
+    assert CookieChange.objects.count() == changes
+    inserts = [sql for sql in writes(queries) if sql.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1 and "cookies_app_request" in inserts[0]
+    # The visitor's counter and its latest request; no write per cookie.
+    assert len(writes(queries)) == 3
+
+
+@pytest.mark.django_db
+def test_lab_get_query_count_does_not_grow_with_history(lab_client, lab_url):
+    def lab_queries():
+        with CaptureQueriesContext(connection) as queries:
+            lab_client.get(lab_url)
+        return [q["sql"] for q in queries]
+
+    lab_client.post(lab_url, set_cookie_form(key="first"))
+    few = lab_queries()
+    for i in range(30):
+        lab_client.post(lab_url, set_cookie_form(key=f"c{i}"))
+    many = lab_queries()
+
+    assert len(many) == len(few), many
+    # Visitor + counter, the jar (3 reads) for the page; then in one transaction
+    # the visitor's lock, the jar again, the user agent, the request, the new
+    # cookie's change and jar update, and the visitor's latest request.
+    assert len(many) <= 16, many
+
+
+@pytest.mark.django_db
+def test_every_read_is_bounded_by_visitor_or_a_limit(lab_client, lab_url):
+    for i in range(5):
+        lab_client.post(lab_url, set_cookie_form(key=f"c{i}"))
+
+    with CaptureQueriesContext(connection) as queries:
+        lab_client.get(lab_url)
+        lab_client.get("/api/cookies/export")
+        lab_client.get("/api/cookies/signed")
+        lab_client.get("/cookies/check", {"source": "server", "key": "k", "value": "v"})
+
+    for query in queries:
+        sql = query["sql"]
+        if sql.lstrip().upper().startswith("SELECT") and "cookies_app" in sql:
+            assert re.search(r'"visitor_id" = |"key" = |"text" = |\bLIMIT\b|"id" = ', sql), sql
+
+
+@pytest.mark.django_db
+def test_changes_are_logged_when_they_happen(lab_client, lab_url):
+    lab_client.cookies["flavor"] = "chip"
+    lab_client.get(lab_url)  # appears
+    lab_client.get(lab_url)  # unchanged: nothing
+    lab_client.cookies["flavor"] = "mint"
+    lab_client.get(lab_url)  # changed
+    del lab_client.cookies["flavor"]
+    lab_client.get(lab_url)  # stopped coming back
+
+    assert kinds("flavor") == [ChangeKind.APPEARED, ChangeKind.CHANGED, ChangeKind.STOPPED]
+    row = jar("flavor")
+    assert (row.value, row.present, row.times_seen) == ("mint", False, 3)
+    assert row.stopped_at is not None
+
+
+@pytest.mark.django_db
+def test_times_and_last_seen_without_a_write_per_request(lab_client, lab_url):
+    lab_client.cookies["flavor"] = "chip"
+    for _ in range(4):
+        lab_client.get(lab_url)
+
+    row = jar("flavor")
+    assert row.times_seen == 4
+    assert row.seen_last == row.visitor.last_seen
+    assert row.first_seen < row.seen_last
+
+
+@pytest.mark.django_db
+def test_issued_cookie_keeps_every_attribute_and_the_header(lab_client, lab_url):
+    lab_client.post(
+        lab_url,
+        set_cookie_form(
+            max_age="60",
+            domain="testserver",
+            secure="on",
+            httponly="on",
+            samesite="None",
+            partitioned="on",
+        ),
+        secure=True,
+    )
+
+    row = jar("flavor")
+    assert (row.issued_value, row.max_age, row.path, row.domain) == ("chip", 60, "/", "testserver")
+    assert (row.secure, row.httponly, row.samesite, row.partitioned) == (True, True, "None", True)
+    assert row.expires.endswith(" GMT")
+    assert row.header.startswith("flavor=chip; Domain=testserver; expires=")
+    assert row.header.endswith("HttpOnly; Max-Age=60; Partitioned; Path=/; SameSite=None; Secure")
+    [line] = CookieChange.objects.set_cookie_lines().filter(cookie=row)
+    assert (line.header, line.secure, line.samesite, line.max_age) == (row.header, True, "None", 60)
+
+
+@pytest.mark.django_db
+def test_every_set_cookie_is_a_line_and_a_deletion_is_marked(lab_client, lab_url):
+    lab_client.post(lab_url, set_cookie_form())
+    lab_client.post(lab_url, set_cookie_form(value="mint"))
+    lab_client.post("/cookies/delete", {"key": "flavor", "path": "/", "back": lab_url})
+
+    assert [k for k in kinds("flavor") if k in (ChangeKind.ISSUED, ChangeKind.DELETED)] == [
+        ChangeKind.ISSUED,
+        ChangeKind.ISSUED,
+        ChangeKind.DELETED,
+    ]
+    assert jar("flavor").deleted_at is not None
+
+
+@pytest.mark.django_db
+def test_default_path_is_the_requests_directory(client):
+    response = HttpResponse()
+    response.set_cookie("nopath", "1", path="")
+    request = _request(client, "/cookies/sub/")
+    state = visit.build(request)
+
+    planned = cookie_log.plan(state, response.cookies, 200)
+
+    [row] = planned.new
+    assert row.path == "/cookies/sub"
+
+
+@pytest.mark.django_db
+def test_visitor_id_groups_a_browsers_history(client, lab_url):
+    client.get(lab_url)
+    client.cookies["a"] = "1"
+    client.get(lab_url)
+
+    key = client.cookies["cookielab_visitor"].value
+    visitor = Visitor.objects.get()
+    assert visitor.key == key and visitor.requests == 2
+    assert list(visitor.request_log.order_by("seq").values_list("seq", flat=True)) == [1, 2]
+    assert visitor.latest_request.seq == 2
+
+
+@pytest.mark.django_db
+def test_forged_visitor_id_is_replaced(client, lab_url):
+    client.cookies["cookielab_visitor"] = "<not-an-id>"
+
+    response = client.get(lab_url)
+
+    assert len(response.cookies["cookielab_visitor"].value) == 32
+
+
+SECRETS = {
+    "sessionid": "s3ss10n-value",
+    "csrftoken": "csrf-value-123",
+    "my_auth": "auth-value-456",
+    "api_key": "key-value-789",
+    "PASSWORD": "hunter2-value",
+    "x_sid": "sid-value-000",
+    "refresh_token": "token-value-111",
+    "client_secret": "secret-value-222",
+}
+
+
+@pytest.mark.django_db
+def test_sensitive_received_values_are_never_stored_in_clear(client, lab_url):
+    for name, value in SECRETS.items():
+        client.cookies[name] = value
+
+    client.get(lab_url)
+
+    rows = {r.name: r for r in JarCookie.objects.all()}
+    stored = " ".join(CookieChange.objects.values_list("value", flat=True))
+    for name, value in SECRETS.items():
+        assert rows[name].redacted is True
+        assert value not in rows[name].value and value not in stored
+        assert rows[name].value.startswith(f"[redacted: {len(value)} bytes, hmac-sha256 ")
+    assert rows["sessionid"].size == len("sessionid") + len(SECRETS["sessionid"])
+
+
+@pytest.mark.django_db
+def test_redaction_is_keyed_and_stable(client, lab_url):
+    client.cookies["token"] = "same"
+    client.get(lab_url)
+    client.get(lab_url)
+
+    assert kinds("token") == [ChangeKind.APPEARED]
+
+
+@pytest.mark.django_db
+def test_sensitive_issued_values_are_redacted_in_value_and_header(lab_client, lab_url):
+    lab_client.post(lab_url, set_cookie_form(key="auth_token", value="top-secret-value"))
+
+    row = jar("auth_token")
+    line = CookieChange.objects.set_cookie_lines().get(cookie=row)
+    assert row.redacted is True
+    for text in (row.issued_value, row.header, line.value, line.header):
+        assert "top-secret-value" not in text
+    assert row.header == "auth_token=[redacted]; Path=/"
+
+
+@pytest.mark.django_db
+def test_redaction_pattern_is_configurable(client, lab_url, settings):
+    settings.COOKIE_LAB_REDACT_PATTERN = r"^flavor$"
+    client.cookies["flavor"] = "chocolate"
+
+    client.get(lab_url)
+
+    assert jar("flavor").redacted is True
+
+
+@pytest.mark.django_db
+def test_long_values_are_truncated_with_original_size_kept(client, lab_url, settings):
+    client.cookies["big"] = "v" * 5000
+
+    client.get(lab_url)
+
+    row = jar("big")
+    assert row.truncated is True
+    assert len(row.value.encode()) == settings.COOKIE_LAB_LOG_VALUE_CAP
+    assert row.size == len("big") + 5000
+
+
+@pytest.mark.django_db
+def test_cookie_flood_is_capped_and_counted(client, lab_url, settings):
+    for i in range(100):
+        client.cookies[f"c{i:03d}"] = "x"
+
+    client.get(lab_url)
+
+    cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
+    [row] = Request.objects.all()
+    assert len(row.carried_ids) == cap
+    assert row.cookie_count == 100
+    assert JarCookie.objects.filter(name__regex=r"^c\d{3}$").count() == cap
+
+
+@pytest.mark.django_db
+def test_issued_cookies_are_capped_too(client, settings):
+    settings.COOKIE_LAB_LOG_MAX_COOKIES = 3
+    response = HttpResponse()
+    for i in range(5):
+        response.set_cookie(f"c{i}", "v")
+    state = visit.build(_request(client, "/cookies"))
+
+    planned = cookie_log.plan(state, response.cookies, 200)
+
+    assert [row.name for row in planned.new] == ["c0", "c1", "c2"]
+
+
+@pytest.mark.django_db
+def test_failed_post_logs_the_request_and_nothing_issued(lab_client, lab_url):
+    lab_client.post(lab_url, set_cookie_form(key="a b"))
+
+    post = Request.objects.get(method="POST")
+    assert post.status == 400
+    assert not post.changes.filter(kind__in=[ChangeKind.ISSUED, ChangeKind.DELETED]).exists()
+
+
+@pytest.mark.django_db
+def test_long_texts_are_capped_to_their_columns(client):
+    long_path = "/api/cookies/set/k/" + "v" * 2000
+    client.get(long_path, HTTP_USER_AGENT="u" * 3000, HTTP_SEC_FETCH_SITE="x" * 100)
+
+    [row] = Request.objects.select_related("user_agent")
+    assert len(row.path) == PATH_MAX
+    assert len(row.user_agent.text) == USER_AGENT_MAX
+    assert len(row.fetch_site) <= 16
+    assert len(row.host) <= HOST_MAX
+
+
+def _request(client, path):
+    """A real request object, as the view stack builds it."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(path)
+    request.COOKIES = {}
+    return request
