@@ -13,6 +13,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
@@ -32,6 +33,7 @@ EXPORT_FORMATS = {
 }
 EXPORT_CHUNK = 2000
 TIMELINE_LENGTH = 200
+SHORT_TIME = "%Y-%m-%d %H:%M"
 JAR_LENGTH = 200
 
 
@@ -109,6 +111,19 @@ class ReadOnlyLogAdmin(admin.ModelAdmin):
         return [f.name for f in self.model._meta.fields]
 
 
+class IssuedFilter(admin.SimpleListFilter):
+    title = "issued by the lab"
+    parameter_name = "issued"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No: set by JavaScript or another site")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(issued_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(JarCookie)
 class JarCookieAdmin(ReadOnlyLogAdmin):
     """The jars: one row per cookie a visitor holds or held."""
@@ -119,20 +134,18 @@ class JarCookieAdmin(ReadOnlyLogAdmin):
         "scope",
         "value_preview",
         "flags",
-        "first_seen",
-        "last_seen_at",
         "seen",
         "verdict",
     ]
     list_filter = [
         "present",
+        IssuedFilter,
         "secure",
         "httponly",
         "samesite",
         "partitioned",
         "signed",
         "redacted",
-        ("issued_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["name", "value"]
     list_select_related = ["visitor", "visitor__latest_request"]
@@ -197,13 +210,12 @@ class JarCookieAdmin(ReadOnlyLogAdmin):
             parts.append("Expires")
         return ", ".join(parts) or "(none)"
 
-    @admin.display(description="last seen")
-    def last_seen_at(self, obj):
-        return obj.seen_last
-
-    @admin.display(description="times seen")
+    @admin.display(description="seen")
     def seen(self, obj):
-        return obj.times_seen
+        if obj.first_seen is None:
+            return "never came back"
+        last = timezone.localtime(obj.seen_last).strftime(SHORT_TIME)
+        return f"{obj.times_seen}×, last {last}"
 
     @admin.display(description="verdict")
     def verdict(self, obj):

@@ -177,7 +177,9 @@ class JarCookie(models.Model):
     truncated = models.BooleanField(default=False)
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
-    present = models.BooleanField(default=False, help_text="Came with the latest request.")
+    present = models.BooleanField(
+        "came with the latest request", default=False, help_text="Sent by the browser lately."
+    )
     run_from = models.PositiveIntegerField(default=0, help_text="Request seq of the current run.")
     seen_before = models.PositiveIntegerField(default=0, help_text="Times seen in earlier runs.")
     stopped_at = models.DateTimeField(null=True, blank=True)

@@ -87,8 +87,13 @@ def admin_session(page, base, visitor):
     page.fill("#id_username", "admin")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
-    page.goto(f"{base}/admin/cookies_app/cookieevent/?visitor_id={visitor}")
+    # The visitor's page: its jar, the round-trip verdicts and the timeline.
+    page.goto(f"{base}/admin/cookies_app/visitor/?q={visitor}")
+    page.click("#result_list tbody a")
+    page.wait_for_selector("#jar")
     page.screenshot(path=OUT / "admin-log.png", full_page=True)
+    page.goto(f"{base}/admin/cookies_app/jarcookie/")
+    page.screenshot(path=OUT / "admin-cookies.png", full_page=True)
 
 
 def main():

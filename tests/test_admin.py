@@ -134,7 +134,7 @@ def test_cookies_are_searchable_by_name_and_value(admin_client, logged, query, n
         ({"httponly__exact": "1"}, {"flavor", "cookielab_visitor"}),
         ({"samesite__exact": "Lax"}, {"cookielab_visitor"}),
         ({"secure__exact": "1"}, set()),
-        ({"issued_at__isempty": "1"}, {"evil", "csrftoken"}),
+        ({"issued": "no"}, {"evil", "csrftoken"}),
     ],
 )
 def test_cookies_filter_by_attribute(admin_client, logged, params, expected):

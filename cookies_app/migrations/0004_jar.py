@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('truncated', models.BooleanField(default=False)),
                 ('first_seen', models.DateTimeField(blank=True, null=True)),
                 ('last_seen', models.DateTimeField(blank=True, null=True)),
-                ('present', models.BooleanField(default=False, help_text='Came with the latest request.')),
+                ('present', models.BooleanField(default=False, help_text='Sent by the browser lately.', verbose_name='came with the latest request')),
                 ('run_from', models.PositiveIntegerField(default=0, help_text='Request seq of the current run.')),
                 ('seen_before', models.PositiveIntegerField(default=0, help_text='Times seen in earlier runs.')),
                 ('stopped_at', models.DateTimeField(blank=True, null=True)),
