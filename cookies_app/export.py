@@ -6,12 +6,12 @@ Netscape cookies.txt of curl and wget, and a Cookie header.
 import json
 from dataclasses import dataclass
 
-from .rules import host_without_port
+from .rules import SameSite, host_without_port
 from .site_cookies import is_env_cookie
 
 NETSCAPE_HEADER = "# Netscape HTTP Cookie File\n# Exported by Cookie Lab.\n"
 # Cookie-Editor's names for SameSite.
-SAMESITE = {"": "unspecified", "lax": "lax", "strict": "strict", "none": "no_restriction"}
+SAMESITE = {SameSite.LAX: "lax", SameSite.STRICT: "strict", SameSite.NONE: "no_restriction"}
 FORMATS = {
     "json": ("application/json", "cookies.json"),
     "netscape": ("text/plain; charset=utf-8", "cookies.txt"),
@@ -80,7 +80,7 @@ def to_json(cookies):
                 "httpOnly": c.httponly,
                 "name": c.name,
                 "path": c.path,
-                "sameSite": SAMESITE.get(c.samesite.lower(), "unspecified"),
+                "sameSite": SAMESITE.get(SameSite.parse(c.samesite), "unspecified"),
                 "secure": c.secure,
                 "session": c.expires_at is None,
                 "storeId": None,

@@ -8,7 +8,6 @@ from django.core import validators
 from . import rules
 from .rules import Severity, Source
 
-SAMESITE_CHOICES = [("", "(not set)"), ("Lax", "Lax"), ("Strict", "Strict"), ("None", "None")]
 # A 32-bit range keeps Expires (computed from Max-Age) a date any server can print.
 MAX_AGE_LIMIT = 2**31 - 1
 SEND_ANYWAY_HINT = "Tick “send anyway” to send it regardless and watch the browser drop it."
@@ -79,7 +78,7 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
     samesite = forms.ChoiceField(
         label="samesite",
         required=False,
-        choices=SAMESITE_CHOICES,
+        choices=rules.SAMESITE_CHOICES,
         error_messages={
             "invalid_choice": "samesite must be Lax, Strict or None, or blank to leave "
             "it out; %(value)s is not one of them."

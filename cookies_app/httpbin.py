@@ -98,11 +98,10 @@ def _flag(name, text):
 
 
 def _samesite(text):
-    for choice in ("Lax", "Strict", "None"):
-        if text.lower() == choice.lower():
-            return choice
     if text == "":
         return ""
+    if (value := rules.SameSite.parse(text)) is not None:
+        return str(value)
     raise BadAttribute(f"attr[SameSite] must be Lax, Strict or None, not {text!r}.")
 
 

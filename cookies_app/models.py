@@ -10,6 +10,8 @@ coming back with the same value costs nothing per request. The jar answers
 from django.db import models
 from django.utils import timezone
 
+from .rules import SAMESITE_CHOICES
+
 # Column limits, enforced before the database (PostgreSQL refuses longer text;
 # SQLite would silently keep it).
 NAME_MAX = 256
@@ -22,13 +24,6 @@ SALT_MAX = 256
 FETCH_SITE_MAX = 16
 # The Set-Cookie line of a cookie whose value is capped at the log's value cap.
 HEADER_MAX = 4096
-
-
-class SameSite(models.TextChoices):
-    UNSET = "", "(not set)"
-    LAX = "Lax"
-    STRICT = "Strict"
-    NONE = "None"
 
 
 class ChangeKind(models.TextChoices):
@@ -160,7 +155,7 @@ class JarCookie(models.Model):
     secure = models.BooleanField(default=False)
     httponly = models.BooleanField("HttpOnly", default=False)
     samesite = models.CharField(
-        "SameSite", max_length=8, blank=True, choices=SameSite.choices, default=SameSite.UNSET
+        "SameSite", max_length=8, blank=True, choices=SAMESITE_CHOICES, default=""
     )
     partitioned = models.BooleanField(default=False)
     signed = models.BooleanField(default=False)
@@ -245,7 +240,7 @@ class CookieChange(models.Model):
     expires = models.CharField(max_length=EXPIRES_MAX, blank=True)
     secure = models.BooleanField(null=True)
     httponly = models.BooleanField("HttpOnly", null=True)
-    samesite = models.CharField("SameSite", max_length=8, blank=True, choices=SameSite.choices)
+    samesite = models.CharField("SameSite", max_length=8, blank=True, choices=SAMESITE_CHOICES)
     partitioned = models.BooleanField(null=True)
     signed = models.BooleanField(null=True)
 

@@ -181,5 +181,7 @@ def _withheld_cross_site(samesite, context, age=LAX_ALLOWING_UNSAFE):
         # Chromium's "Lax-allowing-unsafe": an unspecified SameSite cookie younger
         # than two minutes still goes with a cross-site top-level POST.
         return False
-    samesite = (samesite or "lax").lower()  # unspecified behaves as Lax
-    return samesite == "strict" or (samesite == "lax" and context.method != "GET")
+    applied = rules.SameSite.effective(samesite)
+    return applied == rules.SameSite.STRICT or (
+        applied == rules.SameSite.LAX and context.method != "GET"
+    )

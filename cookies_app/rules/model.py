@@ -25,6 +25,27 @@ class Severity(StrEnum):
 SEVERITY_ORDER = list(Severity)
 
 
+class SameSite(StrEnum):
+    """The attribute's values as Set-Cookie spells them; blank means not set."""
+
+    LAX = "Lax"
+    STRICT = "Strict"
+    NONE = "None"
+
+    @classmethod
+    def parse(cls, text):
+        """The value ``text`` names, in any case, or None (unset or not a value)."""
+        return next((value for value in cls if value.lower() == text.strip().lower()), None)
+
+    @classmethod
+    def effective(cls, text):
+        """What a browser applies: an unset or unknown SameSite behaves as Lax."""
+        return cls.parse(text) or cls.LAX
+
+
+SAMESITE_CHOICES = [("", "(not set)"), *((value.value, value.value) for value in SameSite)]
+
+
 class Source(StrEnum):
     SERVER = "server"  # a Set-Cookie header
     SCRIPT = "script"  # an assignment to document.cookie

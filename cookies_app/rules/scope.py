@@ -10,7 +10,7 @@ from .hosts import (
     is_potentially_trustworthy,
     public_suffixes,
 )
-from .model import LAYERED, MAX_LIFETIME, RFC, Source, finding
+from .model import LAYERED, MAX_LIFETIME, RFC, SameSite, Source, finding
 from .syntax import ANY_CONTROL, HOSTNAME, PREFIXES
 
 
@@ -163,7 +163,7 @@ def samesite(cookie, context):
             "top-level navigations).",
             "§5.6.7",
         )
-    elif samesite.lower() not in ("lax", "strict", "none"):
+    elif SameSite.parse(samesite) is None:
         if cookie.source == Source.SERVER:
             yield finding(
                 "refused",
@@ -182,7 +182,7 @@ def samesite(cookie, context):
                 "the cookie as Lax.",
                 "§5.6.7",
             )
-    elif samesite.lower() == "none" and not cookie.secure:
+    elif SameSite.parse(samesite) == SameSite.NONE and not cookie.secure:
         yield finding(
             "error",
             "SameSiteNoneInsecure",
