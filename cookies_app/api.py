@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from . import export, httpbin, rules
 from .decorators import logs_cookies
 from .http import json_response
-from .setcookie import expire_cookie, set_cookie
+from .setcookie import expire_cookie, send_cookie
 from .signed import statuses as signed_statuses
 from .site_cookies import is_env_cookie
 
@@ -57,7 +57,7 @@ def set_cookies(request, name=None, value=None):
     response = _to_cookies()
     for key, text in pairs.items():
         try:
-            set_cookie(response, key, text, **attributes.set_cookie_kwargs())
+            send_cookie(response, attributes.proposed(key, text))
         except ValueError as error:
             return _refusal(f"{key!r} cannot be sent: {error}", findings)
     return _with_findings(response, findings)
@@ -82,11 +82,9 @@ def delete_cookies(request):
     if refusal := _first_refused(findings):
         return _refusal(refusal["message"], findings)
     response = _to_cookies()
-    kwargs = attributes.set_cookie_kwargs()
-    del kwargs["max_age"], kwargs["expires"]
     for key in names:
         try:
-            expire_cookie(response, key, **kwargs)
+            expire_cookie(response, key, **attributes.scope())
         except ValueError as error:
             return _refusal(f"{key!r} cannot be deleted: {error}", findings)
     return response

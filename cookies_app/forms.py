@@ -1,5 +1,3 @@
-from datetime import UTC
-from email.utils import format_datetime
 from functools import cache
 
 from django import forms
@@ -131,24 +129,10 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
             source=self.source,
         )
 
-    def set_cookie_kwargs(self):
-        """Keyword arguments for setcookie.set_cookie, exactly as the user gave them."""
-        data = self.cleaned_data
-        expires = data["expires"]
-        return {
-            "key": data["key"],
-            "value": data["value"],
-            "max_age": data["max_age"],
-            "expires": format_datetime(expires.astimezone(UTC), usegmt=True) if expires else None,
-            "path": data["path"] or None,
-            "domain": data["domain"] or None,
-            "secure": data["secure"],
-            "httponly": data["httponly"],
-            "samesite": data["samesite"] or None,
-            "partitioned": data["partitioned"],
-            "signed": data["signed"],
-            "salt": data["salt"],
-        }
+    @property
+    def cookie(self):
+        """The cookie to send, as the rules judged it."""
+        return self.proposed_cookie(self.cleaned_data)
 
 
 class DeleteCookieForm(CookieRulesMixin, forms.Form):

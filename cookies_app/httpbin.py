@@ -8,7 +8,7 @@ request; names are case-insensitive and never become cookies themselves.
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 from . import rules
 
@@ -37,10 +37,9 @@ class Attributes:
     expires: datetime | None = None
     partitioned: bool = False
 
-    def set_cookie_kwargs(self):
+    def scope(self):
+        """The attributes a deletion repeats, so it matches the cookie it replaces."""
         return {
-            "max_age": self.max_age,
-            "expires": format_datetime(self.expires, usegmt=True) if self.expires else None,
             "path": self.path,
             "domain": self.domain or None,
             "secure": self.secure,

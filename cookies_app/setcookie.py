@@ -7,6 +7,8 @@ Morsel subclass that knows the flag is the one place that adds it.
 """
 
 import re
+from datetime import UTC
+from email.utils import format_datetime
 from http.cookies import Morsel
 
 SET_COOKIE = "Set-Cookie"
@@ -37,6 +39,30 @@ def set_cookie(response, key, value="", *, partitioned=False, signed=False, salt
     if partitioned:
         mark_partitioned(response, key)
     _refuse_control_characters(response, key)
+
+
+def send_cookie(response, cookie, *, signed=False, salt=""):
+    """
+    Set ``cookie`` (a rules.ProposedCookie, the one shape a cookie has from the
+    form to the verdict) on ``response``: blank Path, Domain and SameSite are
+    left out of the header.
+    """
+    expires = cookie.expires
+    set_cookie(
+        response,
+        cookie.name,
+        cookie.value,
+        max_age=cookie.max_age,
+        expires=format_datetime(expires.astimezone(UTC), usegmt=True) if expires else None,
+        path=cookie.path or None,
+        domain=cookie.domain or None,
+        secure=cookie.secure,
+        httponly=cookie.httponly,
+        samesite=cookie.samesite or None,
+        partitioned=cookie.partitioned,
+        signed=signed,
+        salt=salt,
+    )
 
 
 def signed_salts(response):

@@ -15,7 +15,7 @@ from .http import HttpResponseSeeOther, json_response
 from .jar import forgettable_cookies
 from .rules import Source
 from .setcookie import delete_cookie as delete_cookie_header
-from .setcookie import expire_cookie, header_lines, set_cookie
+from .setcookie import expire_cookie, header_lines, send_cookie, set_cookie
 from .site_cookies import is_env_cookie, reserved_names
 from .text import byte_size
 
@@ -31,7 +31,8 @@ def lab_page(request):
         if form.is_valid():
             response = _back_to_lab(request, request.path)
             try:
-                set_cookie(response, **form.set_cookie_kwargs())
+                data = form.cleaned_data
+                send_cookie(response, form.cookie, signed=data["signed"], salt=data["salt"])
             except (CookieError, ValueError) as error:
                 form.add_error(None, f"This cookie cannot be sent: {error}")
             else:

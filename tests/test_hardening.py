@@ -100,7 +100,7 @@ def test_set_cookie_errors_become_a_400(lab_client, lab_url, monkeypatch):
     def explode(*args, **kwargs):
         raise CookieError("Illegal key 'k'")
 
-    monkeypatch.setattr(views, "set_cookie", explode)
+    monkeypatch.setattr(views, "send_cookie", explode)
 
     response = lab_client.post(lab_url, {"key": "k", "value": "v", "path": "/"})
 

@@ -6,7 +6,13 @@ from urllib.parse import urlsplit
 import pytest
 from django.http import HttpResponse
 
-from cookies_app.setcookie import header_lines, morsel_attributes, set_cookie
+from cookies_app.setcookie import (
+    header_lines,
+    morsel_attributes,
+    send_cookie,
+    set_cookie,
+    signed_salts,
+)
 
 
 def test_partitioned_is_emitted_when_asked():
@@ -82,3 +88,40 @@ def test_partitioned_reaches_the_wire(live_server):
     assert response.status == 303
     lines = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
     assert "chip=1; Partitioned; Path=/; SameSite=None; Secure" in lines
+
+
+def test_send_cookie_sets_a_proposed_cookie_with_every_attribute():
+    from datetime import UTC, datetime
+
+    from cookies_app.rules import ProposedCookie
+
+    response = HttpResponse()
+    cookie = ProposedCookie(
+        name="k",
+        value="v",
+        expires=datetime(2030, 1, 31, 12, 0, tzinfo=UTC),
+        path="",
+        domain="example.com",
+        secure=True,
+        httponly=True,
+        samesite="None",
+        partitioned=True,
+    )
+
+    send_cookie(response, cookie)
+
+    assert header_lines(response) == [
+        "Set-Cookie: k=v; Domain=example.com; expires=Thu, 31 Jan 2030 12:00:00 GMT; HttpOnly; "
+        "Partitioned; SameSite=None; Secure"
+    ]
+
+
+def test_send_cookie_signs_with_the_salt():
+    from cookies_app.rules import ProposedCookie
+
+    response = HttpResponse()
+
+    send_cookie(response, ProposedCookie(name="k", value="v", path="/"), signed=True, salt="s")
+
+    assert response.cookies["k"].value.startswith("v:")
+    assert signed_salts(response) == {"k": "s"}
