@@ -225,6 +225,57 @@ class JarCookieAdmin(ReadOnlyLogAdmin):
         return found.status if found else "—"
 
 
+class FixedChoicesFilter(admin.SimpleListFilter):
+    """A filter whose choices are known in advance, so rendering it reads nothing."""
+
+    options = ()
+
+    def lookups(self, request, model_admin):
+        return self.options
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value not in dict(self.options):
+            raise IncorrectLookupParameters(f"Unknown {self.parameter_name}: {value!r}")
+        return queryset.filter(**self.lookup(value))
+
+
+class MethodFilter(FixedChoicesFilter):
+    title = "method"
+    parameter_name = "method"
+    options = [(m, m) for m in ("GET", "HEAD", "POST")]
+
+    def lookup(self, value):
+        return {"method": value}
+
+
+class StatusFilter(FixedChoicesFilter):
+    title = "status"
+    parameter_name = "status"
+    options = [("2", "2xx"), ("3", "3xx"), ("4", "4xx"), ("5", "5xx")]
+
+    def lookup(self, value):
+        low = int(value) * 100
+        return {"status__gte": low, "status__lt": low + 100}
+
+
+class FetchSiteFilter(FixedChoicesFilter):
+    title = "Sec-Fetch-Site"
+    parameter_name = "fetch_site"
+    options = [
+        ("none", "none (typed or bookmarked)"),
+        ("same-origin", "same-origin"),
+        ("same-site", "same-site"),
+        ("cross-site", "cross-site"),
+        ("-", "not sent"),
+    ]
+
+    def lookup(self, value):
+        return {"fetch_site": "" if value == "-" else value}
+
+
 class RequestChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
@@ -249,8 +300,11 @@ class RequestAdmin(ReadOnlyLogAdmin):
         "fetch_site",
         "cookies",
     ]
-    list_filter = ["method", "status", "fetch_site"]
-    search_fields = ["=path"]
+    # Fixed choices: a field's own filter would list its values with a
+    # DISTINCT over every request.
+    list_filter = [MethodFilter, StatusFilter, FetchSiteFilter]
+    search_fields = ["visitor__key"]
+    search_help_text = "A visitor id (the cookielab_visitor value)."
     date_hierarchy = "at"
     list_select_related = ["visitor"]
     ordering = ["-at", "-id"]
@@ -271,6 +325,12 @@ class RequestAdmin(ReadOnlyLogAdmin):
 
     def get_changelist(self, request, **kwargs):
         return RequestChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """By exact visitor id: an index lookup, where a LIKE would read every request."""
+        if not search_term:
+            return queryset, False
+        return queryset.filter(visitor__key=search_term.strip().lower()), False
 
     @admin.display(description="visitor", ordering="visitor__key")
     def visitor_key(self, obj):
@@ -343,7 +403,14 @@ class VisitorAdmin(ReadOnlyLogAdmin):
     """Browsers; each one's page shows its jar, verdicts and timeline."""
 
     list_display = ["key", "first_seen", "last_seen", "requests"]
-    search_fields = ["=key"]
+    search_fields = ["key"]
+    search_help_text = "A visitor id (the cookielab_visitor value)."
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term:
+            return queryset, False
+        return queryset.filter(key=search_term.strip().lower()), False
+
     ordering = ["-id"]
     change_form_template = "admin/cookies_app/visitor_change_form.html"
 

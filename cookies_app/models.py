@@ -10,6 +10,7 @@ coming back with the same value costs nothing per request. The jar answers
 from django.db import models
 from django.utils import timezone
 
+from .calendar import RangeDatesQuerySet
 from .rules import SAMESITE_CHOICES
 
 # Column limits, enforced before the database (PostgreSQL refuses longer text;
@@ -69,7 +70,7 @@ class Visitor(models.Model):
         return self.key[:8]
 
 
-class RequestQuerySet(models.QuerySet):
+class RequestQuerySet(RangeDatesQuerySet, models.QuerySet):
     def older_than(self, when):
         return self.filter(at__lt=when)
 
@@ -208,7 +209,7 @@ class JarCookie(models.Model):
         return self.visitor.last_seen if self.present else self.last_seen
 
 
-class CookieChangeQuerySet(models.QuerySet):
+class CookieChangeQuerySet(RangeDatesQuerySet, models.QuerySet):
     def set_cookie_lines(self):
         return self.filter(kind__in=SET_COOKIE_KINDS)
 
