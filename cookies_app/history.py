@@ -6,6 +6,7 @@ from django.conf import settings
 
 from . import rules
 from .models import CookieChange, JarCookie, Request
+from .text import byte_size
 
 
 def sent_lines(visit, seq_text):
@@ -15,7 +16,9 @@ def sent_lines(visit, seq_text):
     """
     if seq_text is None:
         return None
-    if visit.visitor is None or not seq_text.isdigit() or len(seq_text) > 10:
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses.
+    valid = seq_text.isascii() and seq_text.isdigit() and len(seq_text) <= 10
+    if visit.visitor is None or not valid:
         return []
     request = Request.objects.filter(visitor=visit.visitor, seq=int(seq_text)).first()
     if request is None:
@@ -44,8 +47,9 @@ def line_cookie(change):
     """The cookie one logged Set-Cookie line describes, as the rules take it."""
     cookie = change.cookie
     value = change.value
-    if cookie.redacted or cookie.truncated:
-        value = "x" * max(0, change.size - len(cookie.name.encode()))
+    if change.size != byte_size(cookie.name) + byte_size(value):
+        # Redacted or truncated when logged: only its size matters to the rules.
+        value = "x" * max(0, change.size - byte_size(cookie.name))
     return rules.ProposedCookie(
         name=cookie.name,
         value=value,

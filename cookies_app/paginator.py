@@ -3,6 +3,7 @@
 from functools import cached_property
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 
 # Lists show the first pages of newest rows; past this many rows, "more".
 COUNT_LIMIT = 10_000
@@ -16,4 +17,6 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list[: COUNT_LIMIT + 1].count()
+        head = self.object_list[: COUNT_LIMIT + 1]
+        # A QuerySet counts in the database; a list (or evaluated QuerySet) slices to a list.
+        return head.count() if isinstance(head, QuerySet) else len(head)
