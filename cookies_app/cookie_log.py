@@ -7,15 +7,16 @@ writes one. Sensitive values never reach a table in clear, and every text is
 capped to its column before the database.
 """
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from functools import cache
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils.crypto import salted_hmac
 
 from . import rules
@@ -40,6 +41,14 @@ from .text import byte_size, capped, escape_controls
 from .verdicts import in_scope
 
 REDACT_SALT = "cookies_app.cookie_log.redact"
+# header.payload.signature, each base64url; the header always starts {"  -> eyJ
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+# Long runs of token characters; random ones carry well over 3.5 bits a character,
+# words and repeated characters far less.
+TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.%:]{24,}")
+TOKEN_MIN_ENTROPY = 3.5
+# 32+ hex digits: an id or a digest (random hex sits too close to 3.5 bits to tell by entropy).
+HEX_ID = re.compile(r"[0-9a-fA-F]{32,}")
 JAR_FIELDS = [
     f.name
     for f in JarCookie._meta.concrete_fields
@@ -52,11 +61,37 @@ def _redact_pattern(pattern):
     return re.compile(pattern, re.IGNORECASE)
 
 
-def is_sensitive(name):
-    """The site's own session and CSRF cookies, and names matching the pattern."""
+def is_sensitive(name, value=""):
+    """
+    The site's own session and CSRF cookies, names matching the pattern, and
+    values shaped like credentials whatever their name (unless switched off).
+    """
     own = {settings.SESSION_COOKIE_NAME.lower(), settings.CSRF_COOKIE_NAME.lower()}
     pattern = _redact_pattern(settings.COOKIE_LAB_REDACT_PATTERN)
-    return name.lower() in own or bool(pattern.search(name))
+    if name.lower() in own or pattern.search(name):
+        return True
+    if name == settings.COOKIE_LAB_VISITOR_COOKIE:
+        return False  # the lab's own id, stored as the visitor's key anyway
+    return getattr(settings, "COOKIE_LAB_REDACT_CREDENTIAL_VALUES", True) and (
+        looks_like_credential(value)
+    )
+
+
+def looks_like_credential(value):
+    """A JWT, or a long token of high entropy (a session id, an API key, a signature)."""
+    if JWT.search(value) or HEX_ID.fullmatch(value):
+        return True
+    if not TOKEN.fullmatch(value):
+        return False
+    has_letters = any(c.isalpha() for c in value)
+    has_digits = any(c.isdigit() for c in value)
+    return has_letters and has_digits and _entropy(value) >= TOKEN_MIN_ENTROPY
+
+
+def _entropy(text):
+    """Shannon entropy in bits per character."""
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
 def redact(value):
@@ -75,13 +110,23 @@ def _byte_capped(text, cap):
 
 def stored_value(name, value):
     """(value as the log keeps it, whether it was cut): redacted, or escaped and capped."""
-    if is_sensitive(name):
+    if is_sensitive(name, value):
         return redact(value), False
     return _byte_capped(escape_controls(value), settings.COOKIE_LAB_LOG_VALUE_CAP)
 
 
 def logged_name(name):
     return capped(escape_controls(name), NAME_MAX)
+
+
+def issued_identity(morsel, request_path):
+    """(name, domain, path) of a Set-Cookie as the browser keys it, capped like the columns."""
+    attributes = morsel_attributes(morsel)
+    return (
+        logged_name(morsel.key),
+        capped(escape_controls(attributes["domain"]), DOMAIN_MAX),
+        capped(escape_controls(attributes["path"] or rules.default_path(request_path)), PATH_MAX),
+    )
 
 
 def received_names(cookies):
@@ -107,7 +152,7 @@ class Seen:
             logged,
             stored,
             byte_size(name) + byte_size(value),
-            is_sensitive(name),
+            is_sensitive(name, value),
             cut or logged != name,
         )
 
@@ -117,9 +162,18 @@ def received_stored(cookies):
     return {logged_name(name): stored_value(name, value)[0] for name, value in cookies.items()}
 
 
-def user_agent_id(text):
-    """A User-Agent's row id: one indexed lookup (not cached: pruning may delete rows)."""
-    return UserAgent.objects.get_or_create(text=capped(text, USER_AGENT_MAX))[0].id
+def user_agent_ids(texts):
+    """
+    {text: row id} for a batch's User-Agents: one indexed read, and one INSERT
+    for any new ones. Not cached across requests: pruning may delete rows.
+    """
+    texts = set(texts)
+    ids = dict(UserAgent.objects.filter(text__in=texts).values_list("text", "id"))
+    missing = texts - ids.keys()
+    if missing:
+        UserAgent.objects.bulk_create([UserAgent(text=t) for t in missing], ignore_conflicts=True)
+        ids.update(UserAgent.objects.filter(text__in=missing).values_list("text", "id"))
+    return ids
 
 
 class Plan:
@@ -132,6 +186,7 @@ class Plan:
         self.dirty = {}
         self.changes = []  # (row, CookieChange) pairs: rows may not have ids yet
         self.carried = []  # the rows this request's cookies came back as
+        self.renamed = []  # rows whose identity (domain, path) changed
         self.request = None
 
     def change(self, row, kind, **fields):
@@ -146,22 +201,38 @@ class Plan:
         else:
             self.dirty[row.id] = row
 
-    def find(self, name, domain=None, path=None):
+    def find(self, name, domain=None, path=None, value=None):
         rows = [r for r in [*self.jar.values(), *self.new] if r.name == name]
         if domain is not None:
             return next((r for r in rows if r.domain == domain and r.path == path), None)
-        # A received cookie carries only its name: prefer the one it came back as
-        # last time, then the latest issued that this page is in scope of.
-        visit = self.visit
-        return max(
-            rows,
-            key=lambda r: (
+        # A received cookie carries only its name and value: prefer the issued
+        # cookie in scope with that very value, then the one it came back as last
+        # time, then the latest issued in scope.
+        context = self.visit.context
+
+        def likeliness(r):
+            issued_here = r.issued_at is not None and in_scope(r, context)
+            return (
+                issued_here and r.issued_value == value,
                 r.present,
-                r.issued_at is not None and in_scope(r, visit.context),
-                r.issued_at or visit.at - timedelta(days=100000),
-            ),
-            default=None,
-        )
+                issued_here,
+                r.issued_at or self.visit.at - timedelta(days=100000),
+            )
+
+        return max(rows, key=likeliness, default=None)
+
+    def adopt(self, name, domain, path):
+        """
+        The row for a cookie issued for the first time with this identity. A
+        cookie of that name the browser had from elsewhere (JavaScript) with the
+        same Path is the same cookie to the browser: its row takes the identity.
+        """
+        unknown = next((r for r in self.jar.values() if r.name == name and not r.path), None)
+        if unknown is not None and path == "/" and not domain:
+            unknown.domain, unknown.path = domain, path
+            self.renamed.append(unknown)
+            return unknown
+        return self.new_row(name, domain, path)
 
     def new_row(self, name, domain="", path=""):
         row = JarCookie(visitor=self.visit.visitor, name=name, domain=domain, path=path)
@@ -172,7 +243,7 @@ class Plan:
 
     def receive(self, seen):
         visit = self.visit
-        row = self.find(seen.name)
+        row = self.find(seen.name, value=seen.value)
         if row is None:
             row = self.new_row(seen.name)
         came_back = row.present
@@ -182,7 +253,7 @@ class Plan:
                 kind = ChangeKind.APPEARED
             elif row.value != seen.value:
                 kind = ChangeKind.CHANGED
-            row.present, row.run_from, row.stopped_at = True, visit.seq, None
+            row.present, row.run_from, row.stopped_at = True, visit.order, None
             row.first_seen = row.first_seen or visit.at
             self._took(row, seen, kind)
         elif row.value != seen.value:
@@ -200,7 +271,7 @@ class Plan:
         """A cookie that came last time and not now."""
         visit = self.visit
         row.present = False
-        row.seen_before += visit.seq - row.run_from
+        row.seen_before += visit.order - row.run_from
         row.last_seen = getattr(visit.visitor, "previous_seen", None) or visit.at
         self.touch(row)
         if row.deleted_at is not None:
@@ -218,14 +289,10 @@ class Plan:
     def issue(self, morsel, salts):
         visit = self.visit
         attributes = morsel_attributes(morsel)
-        name = logged_name(morsel.key)
-        domain = capped(escape_controls(attributes["domain"]), DOMAIN_MAX)
-        path = capped(
-            escape_controls(attributes["path"] or rules.default_path(visit.path)), PATH_MAX
-        )
-        row = self.find(name, domain, path) or self.new_row(name, domain, path)
+        name, domain, path = issued_identity(morsel, visit.path)
+        row = self.find(name, domain, path) or self.adopt(name, domain, path)
         value, cut = stored_value(morsel.key, morsel.value)
-        redacted = is_sensitive(morsel.key)
+        redacted = is_sensitive(morsel.key, morsel.value)
         header = capped(_logged_header(morsel, redacted), HEADER_MAX)
         expires = capped(attributes["expires"], EXPIRES_MAX)
         ends = expiry(visit.at, attributes["max_age"], expires)
@@ -263,11 +330,19 @@ def plan(visit, response_cookies, status, salts=None):
     What logging this request writes, decided in memory: a Plan. Nothing
     touches the database; ``save`` writes one plan or a batch of them.
     """
+    # Outside record() (a replay, the seeding command) requests are planned in
+    # their own order: the logged count is the request number.
+    visit.order = visit.order or visit.seq
     planned = Plan(visit)
     cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
     items = list(visit.received.items())
+    logged = set()
     for name, value in items[:cap]:
-        row = planned.receive(Seen.of(name, value))
+        seen = Seen.of(name, value)
+        if seen.name in logged:
+            continue  # two names equal once capped: the first stands for both
+        logged.add(seen.name)
+        row = planned.receive(seen)
         if row not in planned.carried:
             planned.carried.append(row)
     for row in list(planned.jar.values()):
@@ -284,9 +359,9 @@ def plan(visit, response_cookies, status, salts=None):
         path=visit.path,
         status=status,
         fetch_site=visit.fetch_site,
-        user_agent_id=user_agent_id(visit.user_agent),
         cookie_count=min(len(items), 2**15 - 1),
     )
+    planned.user_agent = capped(visit.user_agent, USER_AGENT_MAX)
     return planned
 
 
@@ -296,6 +371,9 @@ def save(plans):
     new_ids = {id(row) for row in new}
     dirty = {row.id: row for p in plans for row in p.dirty.values() if id(row) not in new_ids}
     with transaction.atomic(savepoint=False):
+        agents = user_agent_ids(p.user_agent for p in plans)
+        for p in plans:
+            p.request.user_agent_id = agents[p.user_agent]
         if new:
             JarCookie.objects.bulk_create(new)
         for p in plans:
@@ -310,16 +388,17 @@ def save(plans):
             CookieChange.objects.bulk_create(changes)
         if dirty:
             JarCookie.objects.bulk_update(list(dirty.values()), JAR_FIELDS)
+        for p in plans:
+            for row in p.renamed:
+                JarCookie.objects.filter(id=row.id).update(domain=row.domain, path=row.path)
         latest = {}
         for p in plans:
             visitor_id = p.visit.visitor.id
             if visitor_id not in latest or p.request.seq > latest[visitor_id].seq:
                 latest[visitor_id] = p.request
         for visitor_id, request in latest.items():
-            # A slower concurrent request of this browser must not win.
-            Visitor.objects.filter(
-                Q(latest_request=None) | Q(latest_request__seq__lt=request.seq), id=visitor_id
-            ).update(latest_request=request)
+            # Plans are saved in the order they were logged (under the visitor's lock).
+            Visitor.objects.filter(id=visitor_id).update(latest_request=request)
 
 
 def record(visit, response):
@@ -333,17 +412,31 @@ def record(visit, response):
     if visit.visitor is None:
         return None
     with transaction.atomic():
-        # PostgreSQL locks the row; SQLite's IMMEDIATE transaction locks the database.
-        Visitor.objects.select_for_update().filter(id=visit.visitor.id).exists()
-        # Every row this request may touch: the names it carried and the names it sets.
-        issued = [
-            logged_name(name)
-            for name in list(response.cookies)[: settings.COOKIE_LAB_LOG_MAX_COOKIES]
-        ]
-        visit.jar = load_jar(visit.visitor, [*received_names(visit.received), *issued])
+        # The visitor's lock (PostgreSQL's row lock; SQLite's IMMEDIATE
+        # transaction locks the database) and this request's place in the order.
+        order = _take_order(visit.visitor)
+        if order is None:
+            return None  # forgotten meanwhile: nothing to log against
+        visit.order = visit.visitor.logged = order
+        # Every row this request may touch, read again under the lock: the names
+        # it carried and the exact cookies it sets.
+        cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
+        identities = [issued_identity(m, visit.path) for m in list(response.cookies.values())[:cap]]
+        visit.jar = load_jar(visit.visitor, received_names(visit.received), identities)
         planned = plan(visit, response.cookies, response.status_code, signed_salts(response))
         save([planned])
     return planned.request
+
+
+def _take_order(visitor):
+    table = connection.ops.quote_name(Visitor._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET logged = logged + 1 WHERE id = %s RETURNING logged",
+            [visitor.id],
+        )
+        found = cursor.fetchone()
+    return found[0] if found else None
 
 
 def expiry(at, max_age, expires):

@@ -6,6 +6,8 @@ Netscape cookies.txt of curl and wget, and a Cookie header.
 import json
 from dataclasses import dataclass
 
+from .http import JSON_ESCAPES
+from .limits import shown
 from .rules import SameSite, host_without_port
 from .site_cookies import is_env_cookie
 
@@ -45,11 +47,10 @@ class KnownCookie:
 def known_cookies(visit, include_env=False):
     """The browser's cookies as the server knows them: values received, attributes as issued."""
     host = host_without_port(visit.context.host)
-    return [
-        _known(name, value, host, visit.issued_row(name))
-        for name, value in visit.received.items()
-        if include_env or not is_env_cookie(name)
-    ]
+    cookies, _left_out = shown(
+        {n: v for n, v in visit.received.items() if include_env or not is_env_cookie(n)}
+    )
+    return [_known(name, value, host, visit.issued_row(name)) for name, value in cookies.items()]
 
 
 def _known(name, value, host, row):
@@ -71,7 +72,7 @@ def _known(name, value, host, row):
 
 def to_json(cookies):
     """Cookie-Editor's export: a list of objects with its field names."""
-    return json.dumps(
+    text = json.dumps(
         [
             {
                 "domain": c.effective_domain if c.host_only else f".{c.effective_domain}",
@@ -90,6 +91,8 @@ def to_json(cookies):
         ],
         indent=2,
     )
+    # Cookie text cannot close a <script> or open a tag wherever the file is shown.
+    return text.translate(JSON_ESCAPES)
 
 
 def to_netscape(cookies):

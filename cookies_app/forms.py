@@ -2,9 +2,10 @@ from functools import cache
 
 from django import forms
 from django.core import validators
+from django.core.exceptions import ValidationError
 
 from . import rules
-from .rules import Severity, Source
+from .rules import Severity, Source, expiry
 
 # A 32-bit range keeps Expires (computed from Max-Age) a date any server can print.
 MAX_AGE_LIMIT = 2**31 - 1
@@ -58,8 +59,11 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
-        help_text="UTC.",
-        error_messages={"invalid": "expires must be a UTC date and time such as 2030-01-31T12:00."},
+        help_text=f"UTC, {expiry.RANGE.removesuffix(' UTC')}.",
+        error_messages={
+            "invalid": "expires must be a UTC date and time such as 2030-01-31T12:00, "
+            f"{expiry.RANGE}."
+        },
     )
     path = forms.CharField(
         label="path",
@@ -100,6 +104,15 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
         required=False,
         help_text="Send it even if the browser is predicted to drop it.",
     )
+
+    def clean_expires(self):
+        # Django also reads ISO 8601 with an offset here: converting
+        # 0001-01-01T00:00+01:00 to UTC would overflow later, so it happens now.
+        when = self.cleaned_data["expires"]
+        try:
+            return None if when is None else expiry.to_utc(when, "expires")
+        except expiry.ExpiryError as error:
+            raise ValidationError(str(error)) from None
 
     def clean(self):
         data = super().clean()

@@ -3,14 +3,16 @@ httpbin's cookie query syntax, extended: ``?k1=v1&k2=v2&attr[Path]=/x``.
 
 go-httpbin's ``attr[Name]`` keys carry attributes for every cookie of the
 request; names are case-insensitive and never become cookies themselves.
+``Policy`` keeps what such a GET may plant inside the lab.
 """
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
+from urllib.parse import unquote
 
 from . import rules
+from .rules import expiry
 
 ATTR_KEY = re.compile(r"attr\[([^\]]*)\]", re.IGNORECASE)
 FLAGS = ("secure", "httponly", "partitioned")
@@ -65,13 +67,13 @@ def split_query(items):
     return cookies, attributes
 
 
-def parse_attributes(raw, secure_default=False, allowed=KNOWN):
+def parse_attributes(raw, secure_default=False, allowed=KNOWN, path_default="/"):
     """Attributes from ``{lower-case name: text}``; BadAttribute says what is wrong."""
     for name in raw:
         if name not in allowed:
             spelled = ", ".join(f"attr[{a}]" for a in allowed) if allowed != KNOWN else SPELLING
             raise BadAttribute(f"Unknown attribute attr[{name}]: use {spelled}.")
-    values = {"secure": secure_default}
+    values = {"secure": secure_default, "path": path_default}
     for flag in FLAGS:
         if flag in raw:
             values[flag] = _flag(flag, raw[flag])
@@ -118,14 +120,95 @@ def _max_age(text):
 
 def _expires(text):
     """An HTTP date (Wed, 21 Oct 2026 07:28:00 GMT) or ISO 8601; naive means UTC."""
+    label = "attr[Expires]"
     try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        try:
-            when = datetime.fromisoformat(text)
-        except ValueError:
+        return expiry.parse_http_date(text, label) or expiry.to_utc(_iso(text), label)
+    except expiry.ExpiryError as error:
+        raise BadAttribute(str(error)) from None
+
+
+def _iso(text):
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise BadAttribute(
+            "attr[Expires] must be an HTTP date such as 'Wed, 21 Oct 2026 07:28:00 GMT' or "
+            f"ISO 8601 such as 2026-10-21T07:28:00Z, {expiry.RANGE}; not {text!r}."
+        ) from None
+
+
+# Why the GET API is narrower than the lab's POST form (which has CSRF protection).
+PLANTING = "Any web page can make a visitor's browser call this GET API (an image tag is enough)"
+FORM_HINT = "The lab's form (POST /cookies) accepts any"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """
+    What a GET may plant: cookies for this host only (or a configured lab
+    domain), under the lab's and the API's paths, living briefly. The site's
+    own cookie names are refused by the rules for every source.
+    """
+
+    domains: frozenset[str]  # lower case, without a leading dot
+    paths: tuple[str, ...]  # prefixes, e.g. ("/cookies", "/api")
+    default_path: str  # the API's prefix, so httpbin clients get their cookies back
+    max_age: int  # seconds
+    now: datetime
+
+    def check(self, attributes):
+        """BadAttribute, saying what is allowed, when ``attributes`` reach beyond the lab."""
+        self._domain(attributes.domain)
+        self._path(attributes.path)
+        self._lifetime(attributes)
+
+    def _domain(self, domain):
+        if not domain or domain.strip().lower().removeprefix(".") in self.domains:
+            return
+        raise BadAttribute(
+            f"attr[Domain] may only be {' or '.join(sorted(self.domains))} here, not "
+            f"{domain!r}: a Domain shares the cookie with every host under it. {PLANTING}, "
+            "so its cookies stay on the lab's host. Leave attr[Domain] out for a host-only "
+            f"cookie. {FORM_HINT} Domain."
+        )
+
+    def _path(self, path):
+        # Blank: no Path attribute, so the browser uses the request's directory (under /api).
+        if not path:
+            return
+        allowed = " or ".join(self.paths)
+        if not any(rules.path_matches(prefix, path) for prefix in self.paths):
             raise BadAttribute(
-                f"attr[Expires] must be an HTTP date such as 'Wed, 21 Oct 2026 07:28:00 GMT' "
-                f"or ISO 8601 such as 2026-10-21T07:28:00Z, not {text!r}."
-            ) from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+                f"attr[Path] must be {allowed} or a path under them, such as "
+                f"{self.default_path}/cookies, not {path!r}. {PLANTING}, "
+                f"so its cookies stay inside the lab, never on / (every page) or /admin. "
+                f"{FORM_HINT} Path."
+            )
+        if {".", ".."} & set(unquote(path).split("/")):
+            raise BadAttribute(
+                f"attr[Path] cannot contain '.' or '..' segments ({path!r}): browsers compare "
+                f"a cookie's Path as text, so it would match no page. Use {allowed} or a "
+                "path under them, written out."
+            )
+
+    def _lifetime(self, attributes):
+        limit = _seconds(self.max_age)
+        why = f"{PLANTING}, so its cookies are short-lived. {FORM_HINT} lifetime."
+        if attributes.max_age is not None and attributes.max_age > self.max_age:
+            raise BadAttribute(
+                f"attr[Max-Age] may be at most {limit} here, not {attributes.max_age}. {why}"
+            )
+        if attributes.expires and (attributes.expires - self.now).total_seconds() > self.max_age:
+            raise BadAttribute(
+                f"attr[Expires] may be at most {limit} from now, not "
+                f"{attributes.expires:%Y-%m-%d %H:%M:%S} UTC. {why}"
+            )
+
+
+def _seconds(seconds):
+    """86400 → '86400 seconds (1 day)'."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{seconds} seconds ({count} {unit}{'' if count == 1 else 's'})"
+    return f"{seconds} seconds"

@@ -59,7 +59,14 @@ class Visitor(models.Model):
     key = models.CharField(max_length=32, unique=True, help_text="The visitor cookie's value.")
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
-    requests = models.PositiveIntegerField(default=0, help_text="Requests logged so far.")
+    requests = models.PositiveIntegerField(
+        default=0, help_text="Requests numbered so far (each request's seq)."
+    )
+    logged = models.PositiveIntegerField(
+        default=0,
+        help_text="Requests logged so far, counted in the order they were written: "
+        "parallel requests of one browser may finish out of seq order.",
+    )
     latest_request = models.ForeignKey(
         "Request", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -132,7 +139,7 @@ class JarCookie(models.Model):
 
     ``times_seen`` and ``last_seen`` are kept without writing on every request:
     while the cookie keeps coming back (``present``), the current run counts
-    the visitor's requests since ``run_from``.
+    the visitor's logged requests since ``run_from`` (in ``Visitor.logged``'s count).
     """
 
     visitor = models.ForeignKey(
@@ -176,7 +183,9 @@ class JarCookie(models.Model):
     present = models.BooleanField(
         "came with the latest request", default=False, help_text="Sent by the browser lately."
     )
-    run_from = models.PositiveIntegerField(default=0, help_text="Request seq of the current run.")
+    run_from = models.PositiveIntegerField(
+        default=0, help_text="The visitor's logged count when the current run began."
+    )
     seen_before = models.PositiveIntegerField(default=0, help_text="Times seen in earlier runs.")
     stopped_at = models.DateTimeField(null=True, blank=True)
 
@@ -201,7 +210,7 @@ class JarCookie(models.Model):
 
     @property
     def times_seen(self):
-        run = self.visitor.requests - self.run_from + 1 if self.present else 0
+        run = self.visitor.logged - self.run_from + 1 if self.present else 0
         return self.seen_before + run
 
     @property

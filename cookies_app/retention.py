@@ -79,12 +79,33 @@ def would_prune(older_than: datetime):
     )
 
 
-def forget(visitor: Visitor, batch_size=5000):
+def forget(visitor: Visitor):
     """
-    Delete one visitor's whole log: changes, requests, jar and the visitor row.
-    The caller must not log the current request for this visitor afterwards.
+    Delete one visitor's whole log (changes, requests, jar, the visitor row)
+    in one transaction holding the visitor's lock: a request of the same
+    browser logging meanwhile waits, then finds the visitor gone and logs
+    nothing, instead of writing rows that point at deleted ones.
     """
-    return _purge(Visitor.objects.filter(pk=visitor.pk), batch_size, sleep=0)
+    qn = connection.ops.quote_name
+    counts = {}
+    with transaction.atomic():
+        if not Visitor.objects.select_for_update().filter(pk=visitor.pk).exists():
+            return Pruned()
+        Visitor.objects.filter(pk=visitor.pk).update(latest_request=None)
+        with connection.cursor() as cursor:
+            for name, model in (
+                ("changes", CookieChange),
+                ("requests", Request),
+                ("jar_cookies", JarCookie),
+                ("visitors", Visitor),
+            ):
+                column = "id" if model is Visitor else "visitor_id"
+                cursor.execute(
+                    f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(column)} = %s",
+                    [visitor.pk],
+                )
+                counts[name] = cursor.rowcount
+    return Pruned(**counts)
 
 
 def _old_requests(older_than):

@@ -5,6 +5,8 @@ import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from .http import JSON_ESCAPES
+
 # A cell starting with one of these is a formula to a spreadsheet.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,6 +36,7 @@ def json_array(fields, rows):
     yield "["
     separator = "\n"
     for row in rows:
-        yield separator + json.dumps(dict(zip(fields, row, strict=True)), cls=DjangoJSONEncoder)
+        line = json.dumps(dict(zip(fields, row, strict=True)), cls=DjangoJSONEncoder)
+        yield separator + line.translate(JSON_ESCAPES)
         separator = ",\n"
     yield "\n]\n"

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import history, retention, rules, signed, verdicts
+from . import history, limits, retention, rules, signed, verdicts
 from .cookie_log import received_stored
 from .decorators import logs_cookies, with_visit
 from .forms import DeleteCookieForm, SetCookieForm, blank_form_html
@@ -115,6 +115,7 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
     if status == 200 and name not in request.COOKIES:
         set_cookie(response, name, value)
     visit = request.visit
+    received, left_out = limits.shown(visit.received)
     context = {
         # The bound form (with its errors) after a refused POST, else None.
         "set_form": set_form,
@@ -123,7 +124,8 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         "delete_form_html": (
             delete_form.as_div() if delete_form else blank_form_html(DeleteCookieForm)
         ),
-        "received": _received_rows(visit.received),
+        "received": _received_rows(received),
+        "received_left_out": left_out,
         "reserved_names": sorted(reserved_names()),
         "sent": history.sent_lines(visit, request.GET.get("sent")),
         "response_headers": header_lines(response),

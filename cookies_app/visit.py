@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cached_property
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from . import rules
@@ -50,6 +50,9 @@ class Visit:
     received: dict  # request.COOKIES
     # The request as the rules see it, before the jar adds what it knows.
     base_context: rules.RequestContext
+    # Where this request falls in the order the visitor's requests were
+    # logged (Visitor.logged); set when it is written, under the visitor's lock.
+    order: int = 0
 
     @cached_property
     def jar(self):
@@ -92,20 +95,25 @@ class Visit:
 
 def build(request, log=True):
     """
-    The Visit for ``request``. With ``log``, the visitor is created when new
-    and this request is given its number (one UPDATE); without, nothing is
-    written (the live check).
+    The Visit for ``request``. With ``log``, a new browser gets a Visitor and
+    this request its number (one UPDATE); without, nothing is written (the
+    live check). A well-formed id the log does not know (forgotten, pruned or
+    made up) is not adopted: the browser gets a new one.
     """
     key = valid_visitor_key(request.COOKIES.get(settings.COOKIE_LAB_VISITOR_COOKIE, ""))
-    is_new = not key
     now = timezone.now()
-    visitor, seq = None, 0
+    visitor = Visitor.objects.filter(key=key).first() if key else None
+    is_new = visitor is None
+    seq = 0
     if is_new:
         key = uuid.uuid4().hex
-    if log:
-        visitor, seq = _count_request(key, now)
-    elif not is_new:
-        visitor = Visitor.objects.filter(key=key).first()
+        if log:
+            visitor = Visitor.objects.create(key=key, first_seen=now, last_seen=now, requests=1)
+            visitor.previous_seen, seq = None, 1
+    elif log:
+        seq = _count_request(visitor, now)
+        if seq is None:
+            visitor, seq = None, 0  # forgotten meanwhile: this request is not logged
     received = request.COOKIES
     return Visit(
         key=key,
@@ -131,17 +139,8 @@ def build(request, log=True):
     )
 
 
-def _count_request(key, now):
-    """(visitor, this request's number), the number taken atomically from the counter."""
-    visitor = Visitor.objects.filter(key=key).first()
-    if visitor is None:
-        try:
-            with transaction.atomic():
-                visitor = Visitor.objects.create(key=key, first_seen=now, last_seen=now, requests=1)
-            visitor.previous_seen = None
-            return visitor, 1
-        except IntegrityError:  # another request of this browser created it first
-            visitor = Visitor.objects.get(key=key)
+def _count_request(visitor, now):
+    """This request's number, taken atomically from the visitor's counter; None if it is gone."""
     table = connection.ops.quote_name(Visitor._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -149,8 +148,10 @@ def _count_request(key, now):
             "RETURNING requests",
             [connection.ops.adapt_datetimefield_value(now), visitor.id],
         )
-        (seq,) = cursor.fetchone()
+        found = cursor.fetchone()
+    if found is None:
+        return None
     # When the browser was last here: a cookie missing now was last seen then.
     visitor.previous_seen = visitor.last_seen
-    visitor.requests, visitor.last_seen = seq, now
-    return visitor, seq
+    visitor.requests, visitor.last_seen = found[0], now
+    return found[0]

@@ -7,11 +7,14 @@ DJANGO_ALLOWED_HOSTS comma-separated host names.
 DATABASE_URL         default: SQLite file db.sqlite3 beside manage.py.
 DJANGO_SECURE        0/1, the TLS-only settings; on by default when DEBUG is off.
 COOKIE_LAB_REDACT_PATTERN  regex of cookie names whose values the log never keeps.
+COOKIE_LAB_LOGIN_FAILURE_LIMIT    failed admin logins (one username, one address) before a lockout.
+COOKIE_LAB_LOGIN_COOLOFF_MINUTES  how long that lockout lasts.
 """
 
 import os
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -37,6 +40,15 @@ def env_list(name, default):
     if not raw:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_positive_int(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number, 1 or more, not {raw!r}.")
+    return int(raw)
 
 
 # The toolbar's own test detection; under tests the toolbar stays out.
@@ -68,20 +80,35 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "cookies_app",
 ]
 
 MIDDLEWARE = [
+    # First: a flooded Cookie header is refused before anything parses it.
+    "cookies_app.limits.CookieHeaderLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # CSP early, so every response (errors included) carries the policy and the
     # nonce exists before any view renders a <script>.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads request.POST: CsrfViewMiddleware is the first to,
+    # and a form body Django refuses to decode must become a 400 there, not a 500.
+    "cookies_app.middleware.FormCharsetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the view
+    # into the 429 answer, which then passes out through everything above.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes refuses a locked-out login before ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ENABLE_DEBUG_TOOLBAR = DEBUG and not TESTING
@@ -161,6 +188,47 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "admin:login"
 
+# Admin login throttling (django-axes). Failures are counted per username *and*
+# address together: a guesser is stopped, but cannot lock staff out from
+# elsewhere. Behind a proxy every client shares its address (REMOTE_ADDR), so
+# there the lockout is in effect per username. Staff unlock early with
+# `manage.py axes_reset_username NAME` (or delete the attempt in the admin).
+COOKIE_LAB_LOGIN_COOLOFF_MINUTES = env_positive_int("COOKIE_LAB_LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = env_positive_int("COOKIE_LAB_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=COOKIE_LAB_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout neither extend it nor append to the attempt row, so the
+# cool-off ends when it says and hammering a locked login writes nothing.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The attempt row keeps the posted form; keep secrets out of it as the log does.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_COOLOFF_MESSAGE = (
+    "Too many failed logins: this account is locked from your address for "
+    f"{COOKIE_LAB_LOGIN_COOLOFF_MINUTES} minutes. Try again later, or ask an "
+    "administrator to unlock it."
+)
+
+
+def axes_username(request, credentials):
+    """The username django-axes records, cut to its column's length (255).
+
+    The admin's login form shows a maxlength but does not enforce it, so any
+    length reaches authenticate(), and PostgreSQL would refuse the INSERT: a 500.
+    """
+    from axes.models import AccessAttempt  # apps are loaded by the time axes asks
+
+    username = (credentials or request.POST).get("username")
+    if not isinstance(username, str):
+        return username
+    return username[: AccessAttempt._meta.get_field("username").max_length]
+
+
+AXES_USERNAME_CALLABLE = axes_username
+# Django's test client login() and plain authenticate() calls carry no request,
+# which django-axes refuses; tests that exercise throttling turn it back on.
+AXES_ENABLED = not TESTING
+
 # Content-Security-Policy (Django's built-in middleware). Scripts and styles
 # only from this origin or with the per-request nonce: a cookie value that
 # slips into the page as markup still cannot run.
@@ -199,22 +267,31 @@ X_FRAME_OPTIONS = "DENY"
 # Cookie Lab's own knobs.
 COOKIE_LAB_VISITOR_COOKIE = "cookielab_visitor"
 # Names whose values the log keeps only as a keyed hash and a length.
+# Fragments of the names frameworks give session and credential cookies: Django
+# (sessionid, csrftoken), PHP/Java/Express/Koa/Laravel (PHPSESSID, JSESSIONID,
+# connect.sid, koa.sess, laravel_session, remember_web_*), WordPress
+# (wordpress_logged_in_*, wordpress_sec_*), GitHub (_gh_sess), Tornado (_xsrf),
+# OAuth and JWT (access_token, refresh, bearer, jwt), passwords (pass, pwd).
 COOKIE_LAB_REDACT_PATTERN = os.environ.get(
-    "COOKIE_LAB_REDACT_PATTERN", r"session|token|auth|secret|key|pass|sid|csrf"
+    "COOKIE_LAB_REDACT_PATTERN",
+    r"sess|token|auth|secret|key|pass|pwd|sid|csrf|xsrf|jwt|bearer|refresh|remember"
+    r"|logged_in|wordpress_sec|credential|login",
 )
+# Values shaped like credentials (a JWT, 32+ hex digits, a long high-entropy
+# token) are redacted whatever their name; 0 keeps them in clear.
+COOKIE_LAB_REDACT_CREDENTIAL_VALUES = env_bool("COOKIE_LAB_REDACT_CREDENTIAL_VALUES", default=True)
+# Flood caps: a Cookie header over this many bytes is answered 431; pages and
+# JSON list at most this many cookies (and say how many they left out).
+COOKIE_LAB_MAX_COOKIE_HEADER = 64 * 1024
+COOKIE_LAB_MAX_COOKIES_SHOWN = 200
+# Any web page can make a browser call the GET API (an image tag is enough): its
+# cookies live at most this long, and only this host (or this domain) may be their Domain.
+COOKIE_LAB_API_MAX_AGE = env_positive_int("COOKIE_LAB_API_MAX_AGE", 24 * 60 * 60)
+COOKIE_LAB_API_DOMAIN = os.environ.get("COOKIE_LAB_API_DOMAIN", "").strip().lower()
 # Flood caps for the log: longer values are truncated (original size kept),
 # cookies past the count are counted on each row of the request, not stored.
 COOKIE_LAB_LOG_VALUE_CAP = 1024
 COOKIE_LAB_LOG_MAX_COOKIES = 64
-
-
-def env_positive_int(name, default):
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise ImproperlyConfigured(f"{name} must be a whole number, 1 or more, not {raw!r}.")
-    return int(raw)
 
 
 # The log is people's browsing history: prune_cookie_log deletes what is older than this.

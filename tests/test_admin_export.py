@@ -132,3 +132,13 @@ def test_streamed_export_memory_stays_flat(admin_client):
     assert large_size > 9 * small_size
     assert large_peak < large_size / 3, "the export held the output in memory"
     assert large_peak < 1.5 * small_peak, "memory grew with the row count"
+
+
+@pytest.mark.django_db
+def test_json_export_escapes_markup(admin_client):
+    factories.jar_cookie(factories.visitor(), "evil", value="</script><b>&")
+
+    text = body(admin_client.get(reverse(JAR_EXPORT, args=["json"])))
+
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)[0]["value"] == "</script><b>&"

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from cookies_app import api
 from cookies_app.models import ChangeKind, CookieChange, JarCookie
 
 
@@ -40,13 +41,13 @@ def test_env_cookies_are_hidden_unless_show_env(client):
 
 
 @pytest.mark.django_db
-def test_set_redirects_and_sets_each_pair_with_path_root(client):
+def test_set_redirects_and_sets_each_pair_under_the_api_path(client):
     response = client.get("/api/cookies/set", {"k1": "v1", "k2": "v2"})
 
     assert response.status_code == 302
     assert response["Location"] == "/api/cookies"
-    assert response.cookies["k1"].OutputString() == "k1=v1; Path=/"
-    assert response.cookies["k2"].OutputString() == "k2=v2; Path=/"
+    assert response.cookies["k1"].OutputString() == "k1=v1; Path=/api"
+    assert response.cookies["k2"].OutputString() == "k2=v2; Path=/api"
 
 
 @pytest.mark.django_db
@@ -61,7 +62,7 @@ def test_set_one_by_path(client):
     response = client.get("/api/cookies/set/flavor/chip")
 
     assert response.status_code == 302
-    assert response.cookies["flavor"].OutputString() == "flavor=chip; Path=/"
+    assert response.cookies["flavor"].OutputString() == "flavor=chip; Path=/api"
 
 
 @pytest.mark.django_db
@@ -83,15 +84,15 @@ def test_delete_expires_each_cookie(client):
     assert response["Location"] == "/api/cookies"
     for name in ("k1", "k2"):
         assert "Max-Age=0" in attributes(response, name)
-        assert "Path=/" in attributes(response, name)
+        assert "Path=/api" in attributes(response, name)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("attr[Path]=/api", "Path=/api"),
-        ("attr[path]=/api", "Path=/api"),
+        ("attr[Path]=/api/cookies", "Path=/api/cookies"),
+        ("attr[path]=/cookies", "Path=/cookies"),
         ("attr[Domain]=testserver", "Domain=testserver"),
         ("attr[Secure]=1", "Secure"),
         ("ATTR[SECURE]=true", "Secure"),
@@ -101,8 +102,8 @@ def test_delete_expires_each_cookie(client):
         ("attr[SameSite]=Lax", "SameSite=Lax"),
         ("attr[Max-Age]=60", "Max-Age=60"),
         ("attr[max-age]=0", "Max-Age=0"),
-        ("attr[Expires]=Wed, 21 Oct 2026 07:28:00 GMT", "expires=Wed, 21 Oct 2026 07:28:00 GMT"),
-        ("attr[Expires]=2030-01-31T12:00:00Z", "expires=Thu, 31 Jan 2030 12:00:00 GMT"),
+        ("attr[Expires]=Wed, 21 Oct 2020 07:28:00 GMT", "expires=Wed, 21 Oct 2020 07:28:00 GMT"),
+        ("attr[Expires]=2020-01-31T12:00:00Z", "expires=Fri, 31 Jan 2020 12:00:00 GMT"),
         ("attr[Partitioned]=1&attr[Secure]=1", "Partitioned"),
     ],
 )
@@ -116,7 +117,7 @@ def test_attribute_syntax(client, query, expected):
 
 @pytest.mark.django_db
 def test_attributes_are_never_set_as_cookies(client):
-    response = client.get("/api/cookies/set?k=v&attr[Path]=/&attr[HttpOnly]=1")
+    response = client.get("/api/cookies/set?k=v&attr[Path]=/api&attr[HttpOnly]=1")
 
     assert set(response.cookies) == {"k", "cookielab_visitor"}
 
@@ -192,13 +193,15 @@ def test_too_many_cookies_in_one_request_is_a_400(client, endpoint):
 
 
 @pytest.mark.django_db
-def test_predicted_drops_are_sent_with_findings_in_a_header(client):
+def test_predicted_drops_are_sent_with_a_summary_header_and_findings_in_the_body(client):
     response = client.get("/api/cookies/set?k=v&attr[SameSite]=None")
 
     assert response.status_code == 302
     assert "SameSite=None" in attributes(response, "k")
-    findings = json.loads(response["X-Cookie-Lab-Findings"])
-    assert [(f["cookie"], f["code"], f["severity"]) for f in findings] == [
+    assert json.loads(response["X-Cookie-Lab-Findings"]) == [
+        {"code": "SameSiteNoneInsecure", "severity": "error", "count": 1, "cookies": ["k"]}
+    ]
+    assert [(f["cookie"], f["code"], f["severity"]) for f in body(response)["findings"]] == [
         ("k", "SameSiteNoneInsecure", "error")
     ]
 
@@ -208,6 +211,7 @@ def test_clean_cookies_carry_no_findings_header(client):
     response = client.get("/api/cookies/set?k=v")
 
     assert "X-Cookie-Lab-Findings" not in response
+    assert body(response) == {"findings": []}
 
 
 @pytest.mark.django_db
@@ -240,7 +244,7 @@ def test_api_traffic_is_logged_like_the_labs(client):
     assert (issued.request.path, issued.httponly, issued.header) == (
         "/api/cookies/set",
         True,
-        "k=v; HttpOnly; Path=/",
+        "k=v; HttpOnly; Path=/api",
     )
     assert JarCookie.objects.get(name="k").present
     appeared = dict(
@@ -256,3 +260,60 @@ def test_api_traffic_is_logged_like_the_labs(client):
 @pytest.mark.parametrize("path", ["/api/cookies", "/api/cookies/set", "/api/cookies/delete"])
 def test_api_refuses_post(client, path):
     assert client.post(path).status_code == 405
+
+
+def flood_of_findings():
+    """50 cookies with long names, each with four findings (two predicted drops)."""
+    names = [f"__Secure-c{i:02d}-" + "n" * 200 for i in range(50)]
+    query = "&".join(f"{name}=a%20b" for name in names)
+    return names, f"/api/cookies/set?{query}&attr[SameSite]=None&attr[Partitioned]=1"
+
+
+@pytest.mark.django_db
+def test_findings_header_stays_small_whatever_the_request(client):
+    names, url = flood_of_findings()
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    header = response["X-Cookie-Lab-Findings"]
+    assert len(header.encode()) <= 1024 < 4096
+    summary = json.loads(header)
+    assert {e["code"]: e["count"] for e in summary} == {
+        "InvalidPrefix": 50,
+        "SameSiteNoneInsecure": 50,
+        "InvalidPartitioned": 50,
+        "ValueQuoted": 50,
+    }
+    assert [e["severity"] for e in summary] == ["error", "error", "error", "warning"]
+    assert all(set(e["cookies"]) <= set(names) for e in summary)
+
+
+@pytest.mark.django_db
+def test_full_findings_are_in_the_redirects_json_body(client):
+    names, url = flood_of_findings()
+
+    response = client.get(url)
+
+    assert response["Content-Type"] == "application/json"
+    findings = body(response)["findings"]
+    assert len(findings) == 200
+    assert {f["cookie"] for f in findings} == set(names)
+    assert set(findings[0]) == {"cookie", "severity", "code", "field", "message", "spec"}
+
+
+def test_findings_summary_fits_however_many_codes():
+    findings = [
+        {"cookie": "c" * 100, "code": f"Code{i:03d}" + "x" * 40, "severity": "error"}
+        for i in range(100)
+    ]
+
+    summary = api.findings_summary(findings)
+
+    assert len(summary) <= api.FINDINGS_HEADER_MAX
+    assert json.loads(summary)[0] == {
+        "code": "Code000" + "x" * 40,
+        "severity": "error",
+        "count": 1,
+        "cookies": ["c" * 100],
+    }

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.asgi import get_asgi_application
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 async def call(app, method, path, body=b"", headers=()):
@@ -38,7 +39,10 @@ async def call(app, method, path, body=b"", headers=()):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_asgi_sends_partitioned():
+def test_asgi_sends_partitioned(monkeypatch):
+    # Each ASGI request's thread opens its own connection: close it at the end
+    # of the request, or it keeps the PostgreSQL test database open.
+    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
     app = get_asgi_application()
 
     async def scenario():

@@ -16,7 +16,7 @@ def exported(client):
         "/api/cookies/set?plain=1&attr[Max-Age]=600",
     )
     client.get("/api/cookies/set?locked=2&attr[HttpOnly]=1&attr[SameSite]=Strict")
-    client.get("/api/cookies/set?wide=3&attr[Domain]=testserver&attr[Path]=/")
+    client.get("/api/cookies/set?wide=3&attr[Domain]=testserver&attr[Path]=/cookies")
     client.cookies["from_js"] = "4"
     return client
 
@@ -114,3 +114,10 @@ def test_lab_links_to_every_export_format(client):
 
     for format_name in export.FORMATS:
         assert f"/api/cookies/export?format={format_name}" in content
+
+
+def test_json_export_escapes_markup():
+    text = export.to_json([KnownCookie(name="k", value="</script><b>&", host="localhost")])
+
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)[0]["value"] == "</script><b>&"

@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                 ('first_seen', models.DateTimeField(blank=True, null=True)),
                 ('last_seen', models.DateTimeField(blank=True, null=True)),
                 ('present', models.BooleanField(default=False, help_text='Sent by the browser lately.', verbose_name='came with the latest request')),
-                ('run_from', models.PositiveIntegerField(default=0, help_text='Request seq of the current run.')),
+                ('run_from', models.PositiveIntegerField(default=0, help_text="The visitor's logged count when the current run began.")),
                 ('seen_before', models.PositiveIntegerField(default=0, help_text='Times seen in earlier runs.')),
                 ('stopped_at', models.DateTimeField(blank=True, null=True)),
             ],
@@ -104,7 +104,8 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(help_text="The visitor cookie's value.", max_length=32, unique=True)),
                 ('first_seen', models.DateTimeField(default=django.utils.timezone.now)),
                 ('last_seen', models.DateTimeField(default=django.utils.timezone.now)),
-                ('requests', models.PositiveIntegerField(default=0, help_text='Requests logged so far.')),
+                ('requests', models.PositiveIntegerField(default=0, help_text="Requests numbered so far (each request's seq).")),
+                ('logged', models.PositiveIntegerField(default=0, help_text="Requests logged so far, counted in the order they were written: parallel requests of one browser may finish out of seq order.")),
             ],
         ),
         migrations.CreateModel(

@@ -163,7 +163,7 @@ class Writer:
             self.CookieChange.objects.bulk_create([change for _, _, change in self.changes])
         if self.done:
             self.Visitor.objects.bulk_update(
-                self.done, ["first_seen", "last_seen", "requests", "latest_request"]
+                self.done, ["first_seen", "last_seen", "requests", "logged", "latest_request"]
             )
         self.new, self.dirty, self.requests, self.changes, self.done = [], {}, [], [], []
 
@@ -218,6 +218,8 @@ class Replay:
         visitor = self.visitor
         visitor.first_seen, visitor.last_seen = first_seen, self.at
         visitor.requests, visitor.latest_request = self.seq, self.request
+        # Replayed in order: the logged count is the request number.
+        visitor.logged = self.seq
         self.writer.done.append(visitor)
 
     def change(self, row, kind, **fields):

@@ -8,8 +8,14 @@ plain explanation and the spec section (RFC 6265bis; the layered-cookies draft
 for the __Http- prefixes).
 """
 
-from . import scope, syntax
-from .hosts import default_path, domain_matches, host_without_port, is_potentially_trustworthy
+from . import expiry, scope, syntax
+from .hosts import (
+    default_path,
+    domain_matches,
+    host_without_port,
+    is_potentially_trustworthy,
+    path_matches,
+)
 from .model import (
     LAYERED,
     MAX_ATTRIBUTE_BYTES,
@@ -79,8 +85,10 @@ __all__ = [
     "default_path",
     "domain_matches",
     "evaluate",
+    "expiry",
     "host_without_port",
     "is_potentially_trustworthy",
+    "path_matches",
     "refused",
     "worst",
 ]

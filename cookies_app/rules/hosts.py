@@ -46,3 +46,12 @@ def default_path(request_path):
     if not request_path.startswith("/") or request_path.count("/") == 1:
         return "/"
     return request_path[: request_path.rindex("/")]
+
+
+def path_matches(cookie_path, request_path):
+    """RFC 6265bis §5.1.4: whether a cookie with ``cookie_path`` is sent to ``request_path``."""
+    if request_path == cookie_path:
+        return True
+    return request_path.startswith(cookie_path) and (
+        cookie_path.endswith("/") or request_path[len(cookie_path)] == "/"
+    )

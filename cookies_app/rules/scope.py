@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from .expiry import RANGE, in_range
 from .hosts import (
     default_path,
     domain_matches,
@@ -15,6 +16,18 @@ from .syntax import ANY_CONTROL, HOSTNAME, PREFIXES
 
 
 def lifetime(cookie, context):
+    if cookie.expires is not None and not in_range(cookie.expires):
+        # The parsers refuse these first; a caller that builds the cookie itself
+        # gets the same answer instead of an overflow when it is sent.
+        yield finding(
+            "refused",
+            "ExpiresOutOfRange",
+            "expires",
+            f"Expires must be {RANGE}: a date beyond them cannot be converted or sent "
+            "reliably. Use 1970-01-01 00:00:00 UTC to delete the cookie.",
+            "§5.1.1",
+        )
+        return
     now = context.now or datetime.now(UTC)
     if cookie.max_age is not None:
         if cookie.max_age <= 0:

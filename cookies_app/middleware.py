@@ -1,0 +1,62 @@
+"""Refuse form posts Django cannot decode, before the CSRF check reads them.
+
+Django 6.1 decodes application/x-www-form-urlencoded bodies as UTF-8 only and
+raises BadRequest when the Content-Type names another charset. The first to
+read request.POST is CsrfViewMiddleware, so the BadRequest leaves its
+process_view; Django then renders the 400 page with views.defaults.bad_request,
+whose @requires_csrf_token runs the same check, reads request.POST again and
+raises again, this time out of the error handler: the server answers 500.
+Answering here, before any of that reads the body, gives a plain 400.
+"""
+
+import codecs
+
+from django.http import HttpResponseBadRequest
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# What Django compares the declared charset with, letter for letter.
+UTF8 = "utf-8"
+# Enough of a declared charset to recognise it in the message, never more.
+CHARSET_SHOWN = 40
+
+
+def is_utf8(charset):
+    """True for any name Python knows as UTF-8 ("utf-8", "UTF8", "utf_8", "u8")."""
+    try:
+        return codecs.lookup(charset).name == UTF8
+    except (LookupError, ValueError):
+        return False
+
+
+def non_utf8_form_response(charset):
+    shown = ascii(charset[:CHARSET_SHOWN])
+    return HttpResponseBadRequest(
+        f"Bad Request: form posts must be UTF-8, and this one declared charset={shown}. "
+        f"Send Content-Type: {FORM_CONTENT_TYPE} with no charset, or with "
+        "charset=utf-8.\n",
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+class FormCharsetMiddleware:
+    """400 for a urlencoded POST in another (or an unknown) charset.
+
+    A declared UTF-8 under another spelling ("UTF8", "utf_8") is the same
+    encoding, so the request goes on with the one spelling Django accepts.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.content_type == FORM_CONTENT_TYPE:
+            charset = request.content_params.get("charset")
+            if charset is not None:
+                if not is_utf8(charset):
+                    # Django's own mark for a body it will not parse: whatever
+                    # reads request.POST after this (the debug toolbar, an error
+                    # reporter) finds it empty instead of raising again.
+                    request._mark_post_parse_error()
+                    return non_utf8_form_response(charset)
+                request.encoding = UTF8
+        return self.get_response(request)
