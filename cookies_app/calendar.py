@@ -17,6 +17,21 @@ class RangeDatesQuerySet:
     period in between; a period without rows shows an empty page.
     """
 
+    def aggregate(self, *args, **kwargs):
+        """
+        ``date_hierarchy`` (and ``datetimes`` below) ask a column's Min and Max
+        in one query, which SQLite answers by reading every row; two ordered
+        reads with LIMIT 1 walk the column's index from each end instead.
+        """
+        field_name = _min_max_of_one_column(args, kwargs)
+        if field_name is None:
+            return super().aggregate(*args, **kwargs)
+        values = self.values_list(field_name, flat=True)
+        return {
+            "first": values.order_by(field_name).first(),
+            "last": values.order_by(f"-{field_name}").first(),
+        }
+
     def datetimes(self, field_name, kind, order="ASC", tzinfo=None, is_dst=None):
         if kind not in ("year", "month", "day"):
             return super().datetimes(field_name, kind, order, tzinfo)
@@ -28,6 +43,19 @@ class RangeDatesQuerySet:
         last = timezone.localtime(bounds["last"], zone)
         periods = list(_periods(first, last, kind, zone))[:MAX_PERIODS]
         return periods[::-1] if order == "DESC" else periods
+
+
+def _min_max_of_one_column(args, kwargs):
+    """The column of ``aggregate(first=Min(col), last=Max(col))``, else None."""
+    first, last = kwargs.get("first"), kwargs.get("last")
+    if args or set(kwargs) != {"first", "last"}:
+        return None
+    if type(first) is not Min or type(last) is not Max or first.filter or last.filter:
+        return None
+    # An aggregate's sources: the column, then its filter and order_by (None here).
+    columns = [e.get_source_expressions()[0] for e in (first, last)]
+    names = {getattr(column, "name", None) for column in columns}
+    return names.pop() if len(names) == 1 and None not in names else None
 
 
 def _periods(first, last, kind, zone):

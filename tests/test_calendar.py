@@ -43,3 +43,24 @@ def test_queryset_lists_every_day_between_first_and_last():
 
     assert [d.day for d in days] == [1, 2, 3, 4]
     assert list(Request.objects.none().datetimes("at", "day")) == []
+
+
+@pytest.mark.django_db
+def test_first_and_last_are_two_indexed_reads_not_one_min_max_scan():
+    from django.db import connection
+    from django.db.models import Max, Min
+    from django.test.utils import CaptureQueriesContext
+
+    owner = factories.visitor()
+    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    factories.requests(owner, 1, at=start)
+    factories.requests(owner, 1, at=start + timedelta(days=3))
+
+    with CaptureQueriesContext(connection) as queries:
+        bounds = Request.objects.filter(method="GET").aggregate(first=Min("at"), last=Max("at"))
+
+    assert bounds == {"first": start, "last": start + timedelta(days=3)}
+    assert all("MIN(" not in q["sql"].upper() for q in queries)
+    assert all("LIMIT 1" in q["sql"].upper() for q in queries)
+    # Anything else is Django's own aggregate.
+    assert Request.objects.aggregate(n=Min("seq")) == {"n": 1}
