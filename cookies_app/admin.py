@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from . import streaming, verdicts
+from .middleware import is_query_error
 from .models import CookieChange, JarCookie, Request, SetCookieLine, Visitor
 from .paginator import EstimatedCountPaginator
 from .site_cookies import reserved_names
@@ -103,6 +104,16 @@ class ReadOnlyLogAdmin(admin.ModelAdmin):
             )
         names = [name for name, _ in self.export_fields]
         lookups = [lookup for _, lookup in self.export_fields]
+        try:
+            # A filter the database refuses is a 400 now, not an error in the
+            # middle of a download.
+            queryset.exists()
+        except Exception as error:
+            if not is_query_error(error):
+                raise
+            return HttpResponseBadRequest(
+                "The filters in the URL are not valid for this log.", content_type="text/plain"
+            )
         # values_list + iterator: rows stream from the cursor a chunk at a time.
         rows = queryset.values_list(*lookups).iterator(chunk_size=EXPORT_CHUNK)
         lines, content_type = EXPORT_FORMATS[format_name]

@@ -43,9 +43,10 @@ from .verdicts import in_scope
 REDACT_SALT = "cookies_app.cookie_log.redact"
 # header.payload.signature, each base64url; the header always starts {"  -> eyJ
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 # Long runs of token characters; random ones carry well over 3.5 bits a character,
 # words and repeated characters far less.
-TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.%:]{24,}")
+TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.%:]{20,}")
 TOKEN_MIN_ENTROPY = 3.5
 # 32+ hex digits: an id or a digest (random hex sits too close to 3.5 bits to tell by entropy).
 HEX_ID = re.compile(r"[0-9a-fA-F]{32,}")
@@ -78,14 +79,16 @@ def is_sensitive(name, value=""):
 
 
 def looks_like_credential(value):
-    """A JWT, or a long token of high entropy (a session id, an API key, a signature)."""
-    if JWT.search(value) or HEX_ID.fullmatch(value):
+    """A JWT, a UUID, or a long token of high entropy (a session id, an API key, a signature)."""
+    value = value.strip('"')  # a quoted cookie value is the same token
+    # fullmatch, never search: a search restarts at every "eyJ" (quadratic).
+    if JWT.fullmatch(value) or HEX_ID.fullmatch(value) or UUID.fullmatch(value):
         return True
     if not TOKEN.fullmatch(value):
         return False
     has_letters = any(c.isalpha() for c in value)
-    has_digits = any(c.isdigit() for c in value)
-    return has_letters and has_digits and _entropy(value) >= TOKEN_MIN_ENTROPY
+    mixed = any(c.isdigit() for c in value) or len(value) >= 32
+    return has_letters and mixed and _entropy(value) >= TOKEN_MIN_ENTROPY
 
 
 def _entropy(text):
@@ -436,21 +439,18 @@ def record(visit, response):
 
 def _update_rows(rows):
     """
-    One prepared UPDATE, run for each row: bulk_update would build a CASE WHEN
-    per row and field (26 fields), milliseconds of Python a row.
+    One UPDATE statement, run for each row: bulk_update would build a CASE WHEN
+    per row and field (26 fields), milliseconds of Python a row. (Not
+    executemany: the debug toolbar's SQL panel fails on it in development.)
     """
     quote = connection.ops.quote_name
     columns = [JarCookie._meta.get_field(name) for name in JAR_FIELDS]
     sets = ", ".join(f"{quote(f.column)} = %s" for f in columns)
+    sql = f"UPDATE {quote(JarCookie._meta.db_table)} SET {sets} WHERE id = %s"
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {quote(JarCookie._meta.db_table)} SET {sets} WHERE id = %s",
-            [
-                [f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns]
-                + [row.id]
-                for row in rows
-            ],
-        )
+        for row in rows:
+            values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns]
+            cursor.execute(sql, [*values, row.id])
 
 
 def _take_order(visitor):

@@ -20,6 +20,9 @@ KNOWN = ("path", "domain", "secure", "httponly", "samesite", "max-age", "expires
 SPELLING = "attr[Path], attr[Domain], attr[Secure], attr[HttpOnly], attr[SameSite], " + (
     "attr[Max-Age], attr[Expires], attr[Partitioned]"
 )
+# The log's column lengths, which keep a response's headers within a proxy's limits.
+PATH_LIMIT = 512
+DOMAIN_LIMIT = 255
 TRUE = ("", "1", "true", "on", "yes")
 FALSE = ("0", "false", "off", "no")
 
@@ -77,10 +80,16 @@ def parse_attributes(raw, secure_default=False, allowed=KNOWN, path_default="/")
     for flag in FLAGS:
         if flag in raw:
             values[flag] = _flag(flag, raw[flag])
-    if "path" in raw:
-        values["path"] = raw["path"]
-    if "domain" in raw:
-        values["domain"] = raw["domain"]
+    for name, limit in (("path", PATH_LIMIT), ("domain", DOMAIN_LIMIT)):
+        if name in raw:
+            if len(raw[name]) > limit:
+                # Repeated on each of up to 50 Set-Cookie lines, a long one makes
+                # response headers a proxy refuses; the log keeps this much too.
+                raise BadAttribute(
+                    f"attr[{name.capitalize()}] may be at most {limit} characters, "
+                    f"not {len(raw[name])}."
+                )
+            values[name] = raw[name]
     if "samesite" in raw:
         values["samesite"] = _samesite(raw["samesite"])
     if "max-age" in raw:

@@ -36,11 +36,13 @@ class CookieHeaderLimitMiddleware:
         size = len(request.META.get("HTTP_COOKIE", ""))
         limit = max_cookie_header()
         if size > limit:
-            return HttpResponse(
+            response = HttpResponse(
                 f"Request Header Fields Too Large: the Cookie header is {size} bytes and "
                 f"Cookie Lab accepts at most {limit}. Clear this site's cookies in your "
                 "browser (or send fewer with your client) and try again.\n",
                 status=REQUEST_HEADER_FIELDS_TOO_LARGE,
                 content_type="text/plain; charset=utf-8",
             )
+            response["X-Content-Type-Options"] = "nosniff"
+            return response
         return self.get_response(request)

@@ -10,8 +10,14 @@ Answering here, before any of that reads the body, gives a plain 400.
 """
 
 import codecs
+import logging
 
+from django.db import DataError, OperationalError
 from django.http import HttpResponseBadRequest
+from django.http.multipartparser import MultiPartParserError
+
+logger = logging.getLogger(__name__)
+ADMIN_PREFIX = "/admin/"
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # What Django compares the declared charset with, letter for letter.
@@ -60,3 +66,65 @@ class FormCharsetMiddleware:
                     return non_utf8_form_response(charset)
                 request.encoding = UTF8
         return self.get_response(request)
+
+
+class MultipartErrorMiddleware:
+    """
+    400 for a multipart POST Django cannot parse (no boundary, a broken body).
+    Read here, before CSRF: otherwise the error escapes from the 404 and 403
+    views, whose own CSRF check reads request.POST again.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.content_type == "multipart/form-data":
+            try:
+                request.POST  # noqa: B018 (parsing is the point)
+            except MultiPartParserError as error:
+                request._mark_post_parse_error()
+                return plain_bad_request(
+                    f"Bad Request: the multipart body cannot be read ({error}). "
+                    "Send the form as application/x-www-form-urlencoded, or multipart "
+                    "with a boundary."
+                )
+        return self.get_response(request)
+
+
+class AdminQueryErrorMiddleware:
+    """
+    400 instead of 500 when an admin URL asks the database for something it
+    cannot answer: a year past 9999, a malformed range, a NUL byte on
+    PostgreSQL, an invalid regex. The admin passes such lookups through from
+    the query string; its lists render after the view returns, so the error
+    surfaces here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith(ADMIN_PREFIX) or not is_query_error(exception):
+            return None
+        logger.info("Admin query refused: %s %r", request.get_full_path(), exception)
+        return plain_bad_request(
+            "Bad Request: this list cannot be filtered that way "
+            f"({type(exception).__name__}). Remove the filter from the URL and try again."
+        )
+
+
+def is_query_error(exception):
+    if isinstance(exception, (ValueError, OverflowError, IndexError, TypeError, DataError)):
+        return True
+    # SQLite reports a Python error inside its REGEXP function this way.
+    return isinstance(exception, OperationalError) and "user-defined function" in str(exception)
+
+
+def plain_bad_request(message):
+    response = HttpResponseBadRequest(message + "\n", content_type="text/plain; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -17,6 +17,9 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        head = self.object_list[: COUNT_LIMIT + 1]
+        # Unordered: the count needs no sort, and PostgreSQL would otherwise sort
+        # every matching row to find the first COUNT_LIMIT.
+        rows = self.object_list
+        head = (rows.order_by() if isinstance(rows, QuerySet) else rows)[: COUNT_LIMIT + 1]
         # A QuerySet counts in the database; a list (or evaluated QuerySet) slices to a list.
         return head.count() if isinstance(head, QuerySet) else len(head)

@@ -94,12 +94,15 @@ MIDDLEWARE = [
     # Before anything reads request.POST: CsrfViewMiddleware is the first to,
     # and a form body Django refuses to decode must become a 400 there, not a 500.
     "cookies_app.middleware.FormCharsetMiddleware",
+    "cookies_app.middleware.MultipartErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A filter in an admin URL the database cannot answer: 400, not 500.
+    "cookies_app.middleware.AdminQueryErrorMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during the view
     # into the 429 answer, which then passes out through everything above.
     "axes.middleware.AxesMiddleware",
@@ -275,7 +278,8 @@ COOKIE_LAB_VISITOR_COOKIE = "cookielab_visitor"
 COOKIE_LAB_REDACT_PATTERN = os.environ.get(
     "COOKIE_LAB_REDACT_PATTERN",
     r"sess|token|auth|secret|key|pass|pwd|sid|csrf|xsrf|jwt|bearer|refresh|remember"
-    r"|logged_in|wordpress_sec|credential|login",
+    r"|logged_in|wordpress_sec|credential|login|sso|saml|otp|mfa|hmac|ticket|nonce|cred|priv"
+    r"|cf_clearance|__cf_bm",
 )
 # Values shaped like credentials (a JWT, 32+ hex digits, a long high-entropy
 # token) are redacted whatever their name; 0 keeps them in clear.

@@ -288,6 +288,17 @@ HOSTILE_PARAMS = [
     {"samesite__exact": "bogus"},
     {"issued": "maybe"},
     {"q": "x" * 5000},
+    {"at__year": "9999"},
+    {"at__year": "9999", "at__month": "12", "at__day": "31"},
+    {"at__year": "99999999999999999999"},
+    {"first_seen__year": "99999"},
+    {"issued_at__year": "10000"},
+    {"id__range": "1"},
+    {"id__in": "1,2,99999999999999999999"},
+    {"name": "\x00"},
+    {"value__icontains": "\x00"},
+    {"key": "\x00"},
+    {"path__startswith": "\x00"},
 ]
 
 
@@ -307,3 +318,18 @@ def test_hostile_admin_parameters_are_never_a_500(admin_client, logged, name, pa
 @pytest.mark.django_db
 def test_regex_lookups_are_refused_with_a_400(admin_client, logged):
     assert admin_client.get(reverse(CHANGELISTS[0]), {"name__regex": "("}).status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("admin:auth_user_changelist", {"username__regex": "("}),
+        ("admin:auth_user_changelist", {"last_login__year": "99999999999"}),
+        ("admin:axes_accessattempt_changelist", {"username__regex": "("}),
+    ],
+)
+def test_query_errors_in_other_admins_are_a_400_too(admin_client, url, params):
+    response = admin_client.get(reverse(url), params)
+
+    assert response.status_code in (200, 302, 400), response.status_code

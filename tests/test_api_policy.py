@@ -342,3 +342,32 @@ def test_what_the_api_plants_never_reaches_the_admin_or_another_host(client, lab
         assert names_sent_to(jar, f"http://{host}/api/cookies") == set()
     assert names_sent_to(jar, f"http://{LAB_HOST}/api/cookies") == {"k", "k2", "k4", "k5"}
     assert names_sent_to(jar, f"http://{LAB_HOST}/cookies") == {"k3"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "expires",
+    [
+        "Wed, 21 Oct 2026 99999999999999999999:28:00 GMT",
+        "Wed, 21 Oct 2026 07:99999999999999999999:00 GMT",
+        "Wed, 21 Oct 2026 07:28:00 +99999999999999999999",
+        "Wed, 21 Oct 2026 07:28:00 -99999999999999",
+    ],
+)
+def test_http_dates_with_huge_numbers_are_a_400(client, expires):
+    response = client.get("/api/cookies/set", {"a": "1", "attr[Expires]": expires})
+
+    assert response.status_code == 400
+    assert "attr[Expires]" in response.json()["error"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("attribute", "limit"), [("Path", 512), ("Domain", 255)])
+def test_long_path_or_domain_is_a_400_before_it_is_repeated_on_every_line(client, attribute, limit):
+    value = "/api/" + "p" * limit if attribute == "Path" else "d" * (limit + 1)
+    pairs = {f"p{i}": "" for i in range(50)}
+
+    response = client.get("/api/cookies/set", {**pairs, f"attr[{attribute}]": value})
+
+    assert response.status_code == 400
+    assert f"at most {limit} characters" in response.json()["error"]

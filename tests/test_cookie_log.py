@@ -393,6 +393,8 @@ CREDENTIAL_VALUES = {
     "hex id": "3f2a9c0b7d1e4f5a8b6c9d0e1f2a3b4c",
     "base64url token": "s8OWC0pKcJf7_QcWC35uwJs-13_IRCLY",
     "uuid": "3b172e06-fa0d-4da1-bdbf-77b4754b2ce4",
+    "token_urlsafe(16)": "q2Vx8RkT3mZp9LbN4cWj7g",
+    "quoted token": '"zQ7xP2vL9kR4mN8wT3yB6cF1hJ5dG0sA"',
 }
 
 
@@ -445,3 +447,19 @@ def test_issued_path_and_domain_longer_than_their_columns_are_capped(lab_client,
     row = jar("flavor")
     assert (len(row.path), len(row.domain)) == (PATH_MAX, DOMAIN_MAX)
     assert row.path == long_path[:PATH_MAX]
+
+
+@pytest.mark.django_db
+def test_a_quoted_credential_issued_is_redacted_in_the_line_too(lab_client):
+    lab_client.get("/api/cookies/set?plainname=%22zQ7xP2vL9kR4mN8wT3yB6cF1hJ5dG0sA%22")
+
+    row = jar("plainname")
+    line = CookieChange.objects.set_cookie_lines().get(cookie=row)
+    for text in (row.issued_value, row.header, line.value, line.header):
+        assert "zQ7xP2vL9kR4mN8wT3yB6cF1hJ5dG0sA" not in text
+
+
+def test_a_long_run_of_jwt_starts_is_not_a_jwt():
+    from cookies_app.cookie_log import looks_like_credential
+
+    assert looks_like_credential("eyJ" * 3000) is False

@@ -204,6 +204,7 @@ def test_asgi_answers_400_too():
     assert set_cookies == []
 
 
+@pytest.mark.django_db
 def test_unparsable_content_type_is_a_400_at_the_wsgi_entry_point():
     from io import BytesIO
 
@@ -227,3 +228,41 @@ def test_unparsable_content_type_is_a_400_at_the_wsgi_entry_point():
 
     assert started == ["400 Bad Request"]
     assert body.startswith(b"Bad Request: Invalid Content-Type header.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/nonexistent", "/cookies", "/admin/login/"])
+def test_multipart_post_without_a_boundary_is_a_400(client, url):
+    client.cookies["csrftoken"] = "abcdef" * 5 + "ab"
+
+    response = client.post(url, b"a=1", content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert b"multipart body cannot be read" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("charset", ["rot13", "base64", "zlib", "hex"])
+def test_non_text_codec_as_charset_is_a_400_at_the_wsgi_entry_point(charset):
+    from io import BytesIO
+
+    from cookiesite.wsgi import application
+
+    started = []
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/cookies",
+        "QUERY_STRING": "x=1",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost",
+        "CONTENT_TYPE": f"text/plain; charset={charset}",
+        "wsgi.input": BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": BytesIO(),
+    }
+
+    body = b"".join(application(environ, lambda status, headers: started.append(status)))
+
+    assert started == ["400 Bad Request"], body[:200]
+    assert b"charset=utf-8" in body

@@ -62,7 +62,10 @@ def parse_http_date(text, label):
     year = next((y for y in written if not 1000 <= y <= 9999), parts[0])
     if not 1000 <= year <= 9999:
         raise ExpiryError(out_of_range(label, f"year {year:04d}", year < 1000))
-    offset = timedelta(seconds=parts[9] or 0)
+    try:
+        offset = timedelta(seconds=parts[9] or 0)
+    except OverflowError:
+        offset = MAX_OFFSET
     if abs(offset) >= MAX_OFFSET:
         raise ExpiryError(
             f"{label} has a UTC offset of a day or more: write the time in GMT, such as "
@@ -70,7 +73,7 @@ def parse_http_date(text, label):
         )
     try:
         when = datetime(*parts[:6], tzinfo=timezone(offset))
-    except ValueError as error:  # 31 Feb, hour 25...
+    except (ValueError, OverflowError) as error:  # 31 Feb, hour 25, a 20-digit minute...
         raise ExpiryError(f"{label} is not a real date and time ({error}): {text!r}.") from None
     return to_utc(when, label)
 
