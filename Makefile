@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint test-postgres screenshots bench
+.PHONY: help run test lint test-postgres screenshots bench bench-log
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ screenshots: $(VENV)/.installed ## PNGs of the lab and the admin log in docs/scr
 
 bench: $(VENV)/.installed ## load check of the logging path on SQLite and PostgreSQL (prints figures)
 	$(BIN)/python scripts/bench_lab.py
+
+bench-log: $(VENV)/.installed ## the log at a million requests: seeding, heavy vs fresh visitor, bytes, admin (REQUESTS=N)
+	$(BIN)/python scripts/bench_log.py --requests $(or $(REQUESTS),1000000)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12/python3.13 on PATH)."; exit 1; }
