@@ -125,6 +125,10 @@ class ReadOnlyLogAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    @admin.display(description="visitor", ordering="visitor__key")
+    def visitor_key(self, obj):
+        return visitor_link(obj.visitor)
+
     def has_change_permission(self, request, obj=None):
         return False
 
@@ -192,10 +196,6 @@ class JarCookieAdmin(ReadOnlyLogAdmin):
         ("signed", "signed"),
         ("header", "header"),
     ]
-
-    @admin.display(description="visitor", ordering="visitor__key")
-    def visitor_key(self, obj):
-        return visitor_link(obj.visitor)
 
     @admin.display(description="domain / path")
     def scope(self, obj):
@@ -353,10 +353,6 @@ class RequestAdmin(ReadOnlyLogAdmin):
             return queryset, False
         return queryset.filter(visitor__key=search_term.strip().lower()), False
 
-    @admin.display(description="visitor", ordering="visitor__key")
-    def visitor_key(self, obj):
-        return visitor_link(obj.visitor)
-
     @admin.display(description="cookies carried")
     def cookies(self, obj):
         names = getattr(obj, "carried_names", None)
@@ -405,10 +401,6 @@ class SetCookieLineAdmin(ReadOnlyLogAdmin):
             return queryset, False
         cookies = JarCookie.objects.filter(name=search_term).values("id")
         return queryset.filter(cookie__in=cookies), False
-
-    @admin.display(description="visitor", ordering="visitor__key")
-    def visitor_key(self, obj):
-        return visitor_link(obj.visitor)
 
     @admin.display(description="name", ordering="cookie__name")
     def cookie_name(self, obj):
