@@ -2,8 +2,8 @@
 The cookie log at scale, on SQLite and PostgreSQL: seeding, server time with a
 heavy history, bytes per request, and the admin at a million requests.
 
-For each database (a fresh SQLite file; a `bench_log` database created on the
-local PostgreSQL server and dropped afterwards, skipped when unreachable):
+For each database (a fresh SQLite file; a `bench_log_<pid>` database created on
+the local PostgreSQL server and dropped afterwards, skipped when unreachable):
 
 a) `manage.py migrate`, then `manage.py seed_cookie_log --requests N` (the log's
    own write path), then one heavy visitor with N requests of its own
@@ -46,7 +46,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("DATABASE_URL_PG", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DATABASE = "bench_log"
+# One per run: two benches at once must not drop each other's database.
+PG_DATABASE = f"bench_log_{os.getpid()}"
 HOST = "localhost"
 SERVER_TARGET, BYTES_TARGET, HOSTILE_TARGET, ADMIN_TARGET_MS = 1.25, 300, 4.0, 300
 SERVER_RUNS, SERVER_WARMUP, ADMIN_RUNS = 50, 5, 5
