@@ -6,7 +6,7 @@ from django.conf import settings
 
 from . import rules
 from .models import CookieChange, JarCookie, Request
-from .text import byte_size
+from .verdicts import logged_value
 
 
 def sent_lines(visit, seq_text):
@@ -46,13 +46,9 @@ def sent_lines(visit, seq_text):
 def line_cookie(change):
     """The cookie one logged Set-Cookie line describes, as the rules take it."""
     cookie = change.cookie
-    value = change.value
-    if change.size != byte_size(cookie.name) + byte_size(value):
-        # Redacted or truncated when logged: only its size matters to the rules.
-        value = "x" * max(0, change.size - byte_size(cookie.name))
     return rules.ProposedCookie(
         name=cookie.name,
-        value=value,
+        value=logged_value(cookie.name, change.value, change.size),
         max_age=change.max_age,
         expires=_when(change.expires) if change.max_age is None else None,
         path=cookie.path,

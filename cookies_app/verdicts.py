@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from . import rules
+from .text import byte_size
 
 LAX_ALLOWING_UNSAFE = timedelta(minutes=2)
 
@@ -83,15 +84,22 @@ def in_scope(cookie, context):
     )
 
 
+def logged_value(name, stored, size):
+    """
+    A logged value as the rules take it: as stored, or, when the log kept only
+    a redacted or truncated form (its size differs), a stand-in of the size
+    that was sent: only the size matters to the rules then.
+    """
+    if size == byte_size(name) + byte_size(stored):
+        return stored
+    return "x" * max(0, size - byte_size(name))
+
+
 def proposed(cookie):
     """The cookie a jar row's latest Set-Cookie describes, as the rules take it."""
-    value = cookie.issued_value
-    if cookie.redacted or cookie.truncated:
-        # Only the size matters to the rules once the value is not kept.
-        value = "x" * max(0, cookie.issued_size - len(cookie.name.encode()))
     return rules.ProposedCookie(
         name=cookie.name,
-        value=value,
+        value=logged_value(cookie.name, cookie.issued_value, cookie.issued_size),
         max_age=cookie.max_age,
         expires=cookie.expires_at if cookie.max_age is None else None,
         path=cookie.path,
