@@ -19,15 +19,17 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.crypto import salted_hmac
 
-from . import rules
+from . import rollup, rules
 from .jar import load_jar
 from .models import (
     DOMAIN_MAX,
+    DROPS_MAX,
     EXPIRES_MAX,
     HEADER_MAX,
     NAME_MAX,
     PATH_MAX,
     SALT_MAX,
+    SET_COOKIE_KINDS,
     USER_AGENT_MAX,
     ChangeKind,
     CookieChange,
@@ -38,7 +40,7 @@ from .models import (
 )
 from .setcookie import header_value, morsel_attributes, signed_salts
 from .text import byte_size, capped, escape_controls
-from .verdicts import in_scope
+from .verdicts import in_scope, proposed, verdict
 
 REDACT_SALT = "cookies_app.cookie_log.redact"
 # header.payload.signature, each base64url; the header always starts {"  -> eyJ
@@ -165,18 +167,27 @@ def received_stored(cookies):
     return {logged_name(name): stored_value(name, value)[0] for name, value in cookies.items()}
 
 
-def user_agent_ids(texts):
+def user_agents(texts):
     """
-    {text: row id} for a batch's User-Agents: one indexed read, and one INSERT
-    for any new ones. Not cached across requests: pruning may delete rows.
+    {text: (row id, browser family)} for a batch's User-Agents: one indexed
+    read, and one INSERT for any new ones (parsed once, here). Not cached
+    across requests: pruning may delete rows.
     """
     texts = set(texts)
-    ids = dict(UserAgent.objects.filter(text__in=texts).values_list("text", "id"))
-    missing = texts - ids.keys()
+
+    def read(among):
+        rows = UserAgent.objects.filter(text__in=among).values_list("text", "id", "family")
+        return {text: (pk, family) for text, pk, family in rows}
+
+    found = read(texts)
+    missing = texts - found.keys()
     if missing:
-        UserAgent.objects.bulk_create([UserAgent(text=t) for t in missing], ignore_conflicts=True)
-        ids.update(UserAgent.objects.filter(text__in=missing).values_list("text", "id"))
-    return ids
+        UserAgent.objects.bulk_create(
+            [UserAgent(text=t, family=rollup.browser_family(t)) for t in missing],
+            ignore_conflicts=True,
+        )
+        found.update(read(missing))
+    return found
 
 
 class Plan:
@@ -193,6 +204,7 @@ class Plan:
         self.changes = []  # (row, CookieChange) pairs: rows may not have ids yet
         self.carried = []  # the rows this request's cookies came back as
         self.renamed = []  # rows whose identity (domain, path) changed
+        self.judged = []  # (CookieChange, Status): the previous request's lines, judged now
         self.request = None
 
     def change(self, row, kind, **fields):
@@ -316,6 +328,9 @@ class Plan:
         row.deleted_at = visit.at if deleted else None
         row.redacted, row.truncated = redacted, row.truncated or cut
         self.touch(row)
+        # The rules' prediction, as the browser judges the line here: the
+        # findings that make it refuse the cookie.
+        drops = "" if deleted else predicted_drops(row, visit.context)
         self.change(
             row,
             ChangeKind.DELETED if deleted else ChangeKind.ISSUED,
@@ -329,18 +344,60 @@ class Plan:
             samesite=row.samesite,
             partitioned=row.partitioned,
             signed=row.signed,
+            lifetime=rollup.lifetime_seconds(visit.at, row.max_age, row.expires_at),
+            drops=drops,
         )
 
+    def judge(self, pending, received):
+        """
+        The round trip of the previous request's Set-Cookie lines: what this
+        request (the browser's next) shows it did with each. ``pending`` are
+        (jar row as issued, line) pairs; ``received`` the cookies in log form.
+        """
+        for row, line in pending:
+            found = verdict(row, received, self.visit.context, now=self.visit.at)
+            line.verdict = found.status.value
+            self.judged.append((line, found.status.value))
 
-def plan(visit, response_cookies, status, salts=None):
+    @property
+    def set_cookie_lines(self):
+        return [(row.name, c) for row, c in self.changes if c.kind in SET_COOKIE_KINDS]
+
+    def tallies(self, family):
+        appeared = [row.name for row, c in self.changes if c.kind == ChangeKind.APPEARED]
+        counts = rollup.request_tallies(
+            self.visit,
+            family,
+            [row.name for row in self.carried],
+            appeared,
+            self.set_cookie_lines,
+        )
+        for line, status in self.judged:
+            counts.daily(line.at, rollup.Panel.VERDICT, status)
+        return counts
+
+
+def predicted_drops(row, context):
+    codes = []
+    for finding in rules.evaluate(proposed(row), context):
+        if finding.severity == "error" and finding.code not in codes:
+            codes.append(finding.code)
+    return capped(" ".join(codes), DROPS_MAX)
+
+
+def plan(visit, response_cookies, status, salts=None, pending=()):
     """
     What logging this request writes, decided in memory: a Plan. Nothing
     touches the database; ``save`` writes one plan or a batch of them.
+    ``pending`` are the previous request's Set-Cookie lines, to judge.
     """
     # Outside record() (a replay, the seeding command) requests are planned in
     # their own order: the logged count is the request number.
     visit.order = visit.order or visit.seq
     planned = Plan(visit)
+    if pending:
+        # Judged before this request's own changes touch the rows.
+        planned.judge(pending, received_stored(visit.received))
     cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
     items = list(visit.received.items())
     logged, carried = set(), set()
@@ -380,9 +437,9 @@ def save(plans):
     new_ids = {id(row) for row in new}
     dirty = {row.id: row for p in plans for row in p.dirty.values() if id(row) not in new_ids}
     with transaction.atomic(savepoint=False):
-        agents = user_agent_ids(p.user_agent for p in plans)
+        agents = user_agents(p.user_agent for p in plans)
         for p in plans:
-            p.request.user_agent_id = agents[p.user_agent]
+            p.request.user_agent_id = agents[p.user_agent][0]
         if new:
             JarCookie.objects.bulk_create(new)
         for p in plans:
@@ -400,14 +457,33 @@ def save(plans):
         for p in plans:
             for row in p.renamed:
                 JarCookie.objects.filter(id=row.id).update(domain=row.domain, path=row.path)
+        _save_verdicts(line for p in plans for line, _ in p.judged)
         latest = {}
         for p in plans:
             visitor_id = p.visit.visitor.id
-            if visitor_id not in latest or p.request.seq > latest[visitor_id].seq:
-                latest[visitor_id] = p.request
-        for visitor_id, request in latest.items():
+            if visitor_id not in latest or p.request.seq > latest[visitor_id].request.seq:
+                latest[visitor_id] = p
+        for visitor_id, p in latest.items():
             # Plans are saved in the order they were logged (under the visitor's lock).
-            Visitor.objects.filter(id=visitor_id).update(latest_request=request)
+            Visitor.objects.filter(id=visitor_id).update(
+                latest_request=p.request,
+                last_logged=p.request.at,
+                awaiting_verdicts=bool(p.set_cookie_lines),
+            )
+        # Last: the hour's tally rows are shared by every browser, so they are
+        # locked for the shortest time.
+        tallies = rollup.Tallies()
+        for p in plans:
+            tallies.update(p.tallies(agents[p.user_agent][1]))
+        tallies.save()
+
+
+def _save_verdicts(lines):
+    by_status = {}
+    for line in lines:
+        by_status.setdefault(line.verdict, []).append(line.id)
+    for status, ids in by_status.items():
+        CookieChange.objects.filter(id__in=ids).update(verdict=status)
 
 
 def record(visit, response):
@@ -423,16 +499,20 @@ def record(visit, response):
     with transaction.atomic():
         # The visitor's lock (PostgreSQL's row lock; SQLite's IMMEDIATE
         # transaction locks the database) and this request's place in the order.
-        order = _take_order(visit.visitor)
-        if order is None:
+        taken = _take_order(visit.visitor)
+        if taken is None:
             return None  # forgotten meanwhile: nothing to log against
+        order, visit.previous_at, awaiting, previous_request = taken
         visit.order = visit.visitor.logged = order
         # Every row this request may touch, read again under the lock: the names
         # it carried and the exact cookies it sets.
         cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
         identities = [issued_identity(m, visit.path) for m in list(response.cookies.values())[:cap]]
         visit.jar = load_jar(visit.visitor, received_names(visit.received), identities)
-        planned = plan(visit, response.cookies, response.status_code, signed_salts(response))
+        pending = _pending_lines(previous_request) if awaiting else ()
+        planned = plan(
+            visit, response.cookies, response.status_code, signed_salts(response), pending
+        )
         save([planned])
     return planned.request
 
@@ -454,14 +534,34 @@ def _update_rows(rows):
 
 
 def _take_order(visitor):
+    """
+    Under the visitor's lock: (this request's logged order, when the previous
+    logged request came, whether its lines await a verdict, its id), or None.
+    """
     table = connection.ops.quote_name(Visitor._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET logged = logged + 1 WHERE id = %s RETURNING logged",
+            f"UPDATE {table} SET logged = logged + 1 WHERE id = %s "
+            "RETURNING logged, last_logged, awaiting_verdicts, latest_request_id",
             [visitor.id],
         )
         found = cursor.fetchone()
-    return found[0] if found else None
+    if found is None:
+        return None
+    order, previous, awaiting, latest = found
+    if previous is not None and connection.vendor == "sqlite":
+        # SQLite returns the stored text; the ORM's own converter makes it aware.
+        previous = connection.ops.convert_datetimefield_value(previous, None, connection)
+    return order, previous, bool(awaiting), latest
+
+
+def _pending_lines(request_id):
+    """The Set-Cookie lines of the visitor's previous request, with their jar rows."""
+    if request_id is None:
+        return ()
+    lines = CookieChange.objects.filter(request_id=request_id, kind__in=SET_COOKIE_KINDS)
+    lines = lines.select_related("cookie").order_by()[: settings.COOKIE_LAB_LOG_MAX_COOKIES]
+    return [(line.cookie, line) for line in lines]
 
 
 def expiry(at, max_age, expires):

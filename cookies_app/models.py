@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from .calendar import RangeDatesQuerySet
 from .rules import SAMESITE_CHOICES
+from .verdicts import Status
 
 # Column limits, enforced before the database (PostgreSQL refuses longer text;
 # SQLite would silently keep it).
@@ -23,8 +24,11 @@ USER_AGENT_MAX = 512
 EXPIRES_MAX = 64
 SALT_MAX = 256
 FETCH_SITE_MAX = 16
+FAMILY_MAX = 64
 # The Set-Cookie line of a cookie whose value is capped at the log's value cap.
 HEADER_MAX = 4096
+DROPS_MAX = 255
+VERDICT_CHOICES = [(status.value, status.value) for status in Status]
 
 
 class ChangeKind(models.TextChoices):
@@ -43,6 +47,9 @@ class UserAgent(models.Model):
     """A User-Agent string, stored once and referenced by requests."""
 
     text = models.CharField(max_length=USER_AGENT_MAX, unique=True)
+    family = models.CharField(
+        "browser", max_length=FAMILY_MAX, blank=True, help_text="As ua-parser names it."
+    )
 
     def __str__(self):
         return self.text or "(none)"
@@ -70,8 +77,19 @@ class Visitor(models.Model):
     latest_request = models.ForeignKey(
         "Request", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    last_logged = models.DateTimeField(
+        null=True, blank=True, help_text="When the latest logged request came."
+    )
+    awaiting_verdicts = models.BooleanField(
+        default=False,
+        help_text="The latest request sent Set-Cookie lines: the next one tells whether "
+        "the browser kept them.",
+    )
 
     objects = VisitorQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["-last_seen"], name="visitor_last_seen")]
 
     def __str__(self):
         return self.key[:8]
@@ -253,6 +271,22 @@ class CookieChange(models.Model):
     samesite = models.CharField("SameSite", max_length=8, blank=True, choices=SAMESITE_CHOICES)
     partitioned = models.BooleanField(null=True)
     signed = models.BooleanField(null=True)
+    lifetime = models.BigIntegerField(
+        null=True, blank=True, help_text="Seconds from Max-Age or Expires; empty: a session cookie."
+    )
+    drops = models.CharField(
+        "predicted drops",
+        max_length=DROPS_MAX,
+        blank=True,
+        help_text="Codes of the rules by which a browser refuses this line, space-separated.",
+    )
+    verdict = models.CharField(
+        "round trip",
+        max_length=48,
+        blank=True,
+        choices=VERDICT_CHOICES,
+        help_text="What the browser's next request showed it did with this line.",
+    )
 
     objects = CookieChangeQuerySet.as_manager()
 
@@ -274,3 +308,56 @@ class SetCookieLine(CookieChange):
         proxy = True
         verbose_name = "Set-Cookie issued"
         verbose_name_plural = "Set-Cookie issued"
+
+
+class Panel(models.TextChoices):
+    # Per hour (charted over time).
+    REQUESTS = "requests"
+    VISITORS = "visitors", "browsers (first request in the hour)"
+    DAY_VISITORS = "day_visitors", "browsers (first request in the day)"
+    NEW_VISITORS = "new_visitors", "new browsers"
+    ISSUED = "issued", "Set-Cookie issued"
+    DELETED = "deleted", "Set-Cookie deletions"
+    # Per day, by label.
+    FETCH_SITE = "fetch_site", "Sec-Fetch-Site"
+    BROWSER = "browser"
+    RECEIVED = "received", "cookie names received (browser-days)"
+    ISSUED_NAME = "issued_name", "cookie names issued"
+    ATTRIBUTE = "attribute"
+    SAMESITE = "samesite", "SameSite"
+    PREFIX = "prefix"
+    LIFETIME = "lifetime"
+    DROP = "drop", "predicted drops"
+    VERDICT = "verdict", "round-trip verdicts"
+
+
+HOURLY_PANELS = (
+    Panel.REQUESTS,
+    Panel.VISITORS,
+    Panel.DAY_VISITORS,
+    Panel.NEW_VISITORS,
+    Panel.ISSUED,
+    Panel.DELETED,
+)
+
+
+class Tally(models.Model):
+    """
+    A count rolled up with the log as it is written: what the dashboard reads,
+    so its cost follows the range's hours and labels, never the log's rows.
+    ``period`` is the start of a local hour (HOURLY_PANELS) or of a local day.
+    """
+
+    period = models.DateTimeField()
+    panel = models.CharField(max_length=16, choices=Panel.choices)
+    label = models.CharField(max_length=NAME_MAX, blank=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "panel", "label"], name="tally_key")
+        ]
+        indexes = [models.Index(fields=["panel", "period"], name="tally_panel_period")]
+
+    def __str__(self):
+        return f"{self.panel} {self.label} @ {self.period:%Y-%m-%d %H:%M}: {self.count}"

@@ -28,7 +28,7 @@ from django.http import HttpResponse
 from django.utils.http import http_date
 
 from cookies_app import cookie_log, rules
-from cookies_app.models import Visitor
+from cookies_app.models import SET_COOKIE_KINDS, Visitor
 from cookies_app.setcookie import expire_cookie, morsel_attributes, set_cookie, signed_salts
 from cookies_app.site_cookies import reserved_names
 from cookies_app.verdicts import path_matches
@@ -201,6 +201,7 @@ class Browser:
         self.views = {}  # (path, fetch_site, method) -> (received, rules context)
         self.next_expiry = None
         self.follow = None  # where the last redirect sends the next request
+        self.pending = ()  # the last request's Set-Cookie lines, judged by the next
         self.unused = {kind: rng.sample(names, len(names)) for kind, names in NAMES.items()}
         self.named = 0
         self.events = plan_events(rng, total)
@@ -477,6 +478,7 @@ class Seeder:
                 pending = []
             if browser.seq == browser.total:  # its last request: let its jar go
                 browser.held = browser.views = browser.rows = browser.events = None
+                browser.pending = ()
             if done % every == 0:
                 elapsed = time.perf_counter() - started
                 self.out.write(
@@ -525,7 +527,8 @@ class Seeder:
             )
         at = self.clock.datetime(now)
         visitor = browser.visitor
-        visitor.previous_seen, visitor.last_seen = browser.last_at, at
+        previous_at = browser.last_at
+        visitor.previous_seen, visitor.last_seen = previous_at, at
         visitor.requests = visitor.logged = seq  # numbered and logged in the same order
         browser.first_at = browser.first_at or at
         browser.last_at = at
@@ -543,13 +546,21 @@ class Seeder:
             received=received,
             base_context=context,
             order=seq,
+            previous_at=previous_at,
         )
         # What Visit would read from the database: this browser's rows, kept here.
         visit.jar, visit.context = browser.rows, context
+        # The previous request's Set-Cookie lines are judged by this one.
+        pending, browser.pending = browser.pending, ()
         if response is None:
-            planned = cookie_log.plan(visit, {}, status, {})
+            planned = cookie_log.plan(visit, {}, status, {}, pending)
         else:
-            planned = cookie_log.plan(visit, response.cookies, status, signed_salts(response))
+            planned = cookie_log.plan(
+                visit, response.cookies, status, signed_salts(response), pending
+            )
+            browser.pending = [
+                (row, line) for row, line in planned.changes if line.kind in SET_COOKIE_KINDS
+            ]
             browser.accept(response, context, now, self.clock)
             browser.views.clear()  # the jar rows' attributes changed too
         if path in LAB_PAGES and status == 200:
