@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path, reverse
@@ -18,15 +19,20 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from . import streaming, verdicts
+from . import rollup, streaming, verdicts
 from .middleware import is_query_error
-from .models import CookieChange, JarCookie, Request, SetCookieLine, Visitor
+from .models import (
+    CookieChange,
+    JarCookie,
+    Panel,
+    Request,
+    SetCookieLine,
+    Tally,
+    UserAgent,
+    Visitor,
+)
 from .paginator import EstimatedCountPaginator
 from .site_cookies import reserved_names
-
-admin.site.site_header = "Cookie Lab administration"
-admin.site.site_title = "Cookie Lab admin"
-admin.site.index_title = "The cookie log"
 
 VALUE_PREVIEW = 60
 EXPORT_FORMATS = {
@@ -297,6 +303,97 @@ class FetchSiteFilter(FixedChoicesFilter):
         return {"fetch_site": "" if value == "-" else value}
 
 
+class BrowserFilter(admin.SimpleListFilter):
+    """Requests by browser family, as the dashboard counts them."""
+
+    title = "browser"
+    parameter_name = "browser"
+
+    def lookups(self, request, model_admin):
+        # The families the dashboard counted: a label per day, not a row per request
+        # (or per User-Agent, which a client may vary at will).
+        families = Tally.objects.filter(panel=Panel.BROWSER).values_list("label", flat=True)
+        return [(f, f) for f in families.order_by("label").distinct()]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(user_agent__in=UserAgent.objects.filter(family=self.value()))
+
+
+class SameSiteFilter(FixedChoicesFilter):
+    title = "SameSite"
+    parameter_name = "same_site"
+    options = [(s, s) for s in rollup.SAMESITE_LABELS]
+
+    def lookup(self, value):
+        return {"samesite": "" if value == "unset" else value}
+
+
+class PrefixFilter(FixedChoicesFilter):
+    """Name prefixes as browsers match them: case-insensitively, the longest first."""
+
+    title = "name prefix"
+    parameter_name = "prefix"
+    options = [(p, p) for p in (*rollup.PREFIXES, rollup.NO_PREFIX)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value not in dict(self.options):
+            raise IncorrectLookupParameters(f"Unknown prefix: {value!r}")
+        # A name matches the first of PREFIXES it starts with.
+        earlier = Q()
+        for prefix in rollup.PREFIXES:
+            if prefix == value:
+                return queryset.filter(cookie__name__istartswith=prefix).exclude(earlier)
+            earlier |= Q(cookie__name__istartswith=prefix)
+        return queryset.exclude(earlier)
+
+
+class LifetimeFilter(FixedChoicesFilter):
+    title = "lifetime"
+    parameter_name = "lifetime_bucket"
+    options = [(label, label) for label in rollup.LIFETIME_LABELS]
+
+    def lookup(self, value):
+        return rollup.lifetime_lookup(value)
+
+
+class DropFilter(admin.SimpleListFilter):
+    """Lines by a rule code that predicts a drop (one of their space-separated codes)."""
+
+    title = "predicted drop"
+    parameter_name = "drop"
+
+    def lookups(self, request, model_admin):
+        codes = Tally.objects.filter(panel=Panel.DROP).values_list("label", flat=True)
+        return [(c, c) for c in codes.order_by("label").distinct()]
+
+    def queryset(self, request, queryset):
+        code = self.value()
+        if code is None:
+            return queryset
+        if not code or " " in code:
+            raise IncorrectLookupParameters("A drop code is one word, such as SecureRequired.")
+        return queryset.filter(
+            Q(drops=code)
+            | Q(drops__startswith=f"{code} ")
+            | Q(drops__endswith=f" {code}")
+            | Q(drops__contains=f" {code} ")
+        )
+
+
+class RoundTripFilter(FixedChoicesFilter):
+    title = "round trip"
+    parameter_name = "round_trip"
+    options = [(s.value, s.value) for s in verdicts.Status] + [("-", "not judged yet")]
+
+    def lookup(self, value):
+        return {"verdict": "" if value == "-" else value}
+
+
 class RequestChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
@@ -323,7 +420,7 @@ class RequestAdmin(ReadOnlyLogAdmin):
     ]
     # Fixed choices: a field's own filter would list its values with a
     # DISTINCT over every request.
-    list_filter = [MethodFilter, StatusFilter, FetchSiteFilter]
+    list_filter = [MethodFilter, StatusFilter, FetchSiteFilter, BrowserFilter]
     search_fields = ["visitor__key"]
     search_help_text = "A visitor id (the cookielab_visitor value)."
     date_hierarchy = "at"
@@ -367,8 +464,19 @@ class RequestAdmin(ReadOnlyLogAdmin):
 class SetCookieLineAdmin(ReadOnlyLogAdmin):
     """Every Set-Cookie the lab sent."""
 
-    list_display = ["at", "visitor_key", "cookie_name", "kind", "line"]
-    list_filter = ["kind", "secure", "httponly", "samesite", "partitioned", "signed"]
+    list_display = ["at", "visitor_key", "cookie_name", "kind", "line", "verdict", "drops"]
+    list_filter = [
+        "kind",
+        RoundTripFilter,
+        DropFilter,
+        "secure",
+        "httponly",
+        SameSiteFilter,
+        "partitioned",
+        "signed",
+        PrefixFilter,
+        LifetimeFilter,
+    ]
     search_fields = ["cookie__name"]
     date_hierarchy = "at"
     list_select_related = ["cookie", "visitor"]
@@ -390,6 +498,9 @@ class SetCookieLineAdmin(ReadOnlyLogAdmin):
         ("partitioned", "partitioned"),
         ("signed", "signed"),
         ("header", "header"),
+        ("lifetime", "lifetime"),
+        ("predicted_drops", "drops"),
+        ("round_trip", "verdict"),
     ]
 
     def get_queryset(self, request):

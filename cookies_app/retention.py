@@ -16,7 +16,8 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
-from .models import CookieChange, JarCookie, Request, UserAgent, Visitor
+from . import rollup
+from .models import CookieChange, JarCookie, Request, Tally, UserAgent, Visitor
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class Pruned:
     requests: int = 0
     changes: int = 0
     user_agents: int = 0
+    tallies: int = 0
 
     def __add__(self, other):
         return Pruned(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -59,7 +61,13 @@ def prune(older_than: datetime, batch_size=5000, sleep=0):
             counts.changes += _delete_ids(CookieChange, ids, column="request_id")
             counts.requests += _delete_ids(Request, ids)
     counts.user_agents = _prune_user_agents(batch_size, sleep)
+    counts.tallies = _drain(_old_tallies(older_than), batch_size, sleep)
     return counts
+
+
+def _old_tallies(older_than):
+    """The dashboard's counts of whole days before the cutoff's: what the log no longer explains."""
+    return Tally.objects.filter(period__lt=rollup.day_start(older_than))
 
 
 def would_prune(older_than: datetime):
@@ -76,6 +84,7 @@ def would_prune(older_than: datetime):
             Q(visitor__in=unseen) | Q(at__lt=older_than) | Q(request__in=old_requests)
         ).count(),
         user_agents=UserAgent.objects.exclude(pk__in=kept.values("user_agent_id")).count(),
+        tallies=_old_tallies(older_than).count(),
     )
 
 

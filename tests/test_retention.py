@@ -17,7 +17,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cookies_app import retention
-from cookies_app.models import ChangeKind, CookieChange, JarCookie, Request, UserAgent, Visitor
+from cookies_app.models import (
+    ChangeKind,
+    CookieChange,
+    JarCookie,
+    Panel,
+    Request,
+    Tally,
+    UserAgent,
+    Visitor,
+)
 from cookies_app.retention import Pruned, forget, prune, would_prune
 from cookiesite.settings import env_positive_int
 
@@ -209,6 +218,9 @@ def test_a_dry_run_deletes_nothing_and_counts_what_prune_would():
 @pytest.mark.django_db
 def test_the_command_prints_what_it_deleted():
     make_history(make_visitor(last_seen=OLD), OLD)
+    # The dashboard's counts go with the days the log no longer holds.
+    Tally.objects.create(period=OLD, panel=Panel.REQUESTS, count=3)
+    recent = Tally.objects.create(period=NOW, panel=Panel.REQUESTS, count=2)
     out = StringIO()
 
     call_command("prune_cookie_log", "--days", "30", "--batch-size", "2", stdout=out)
@@ -221,7 +233,9 @@ def test_the_command_prints_what_it_deleted():
         ["requests", "1"],
         ["changes", "1"],
         ["user", "agents", "0"],
+        ["tallies", "1"],
     ]
+    assert list(Tally.objects.values_list("id", flat=True)) == [recent.id]
 
 
 @pytest.mark.django_db
