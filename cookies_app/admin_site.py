@@ -12,7 +12,7 @@ class CookieLabAdminSite(admin.AdminSite):
     index_template = "admin/cookies_app/dashboard.html"
 
     def index(self, request, extra_context=None):
-        form = dashboard.RangeForm(request.GET or None)
+        form = dashboard.RangeForm(request.GET or None, initial={"range": dashboard.DEFAULT_PRESET})
         valid = form.is_valid() if request.GET else True
         context = {**(extra_context or {}), "range_form": form}
         if valid:

@@ -87,6 +87,13 @@ def admin_session(page, base, visitor):
     page.fill("#id_username", "admin")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
+    # The dashboard (the admin index), in the admin's light and dark themes.
+    page.wait_for_selector("canvas[data-chart]")
+    page.screenshot(path=OUT / "dashboard-light.png", full_page=True)
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_timeout(300)  # the charts redraw with the dark theme's colours
+    page.screenshot(path=OUT / "dashboard-dark.png", full_page=True)
+    page.emulate_media(color_scheme="light")
     # The visitor's page: its jar, the round-trip verdicts and the timeline.
     page.goto(f"{base}/admin/cookies_app/visitor/?q={visitor}")
     page.click("#result_list tbody a")
@@ -104,6 +111,12 @@ def main():
         env = server_env(Path(tmp) / "screens.sqlite3")
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+        # A week of simulated traffic, so the dashboard has something to show.
+        subprocess.run(
+            [*manage, "seed_cookie_log", "--requests", "20000", "--visitors", "300",
+             "--days", "7", "--seed", "7"],
+            env=env, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
         subprocess.run(
             [*manage, "createsuperuser", "--noinput", "--username", "admin",
              "--email", "admin@localhost"],
