@@ -13,7 +13,8 @@ ones the admin's filters use, so a number and the list it links to agree.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 
 from django.db import connection
 from django.utils import timezone
@@ -56,12 +57,27 @@ SAMESITE_LABELS = ("Strict", "Lax", "None", "unset")
 
 def hour_start(at):
     """The start of ``at``'s hour in the current time zone (aware)."""
-    return timezone.localtime(at).replace(minute=0, second=0, microsecond=0)
+    return _local_starts(at)[0]
 
 
 def day_start(at):
-    local = timezone.localtime(at)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    """The start of ``at``'s day in the current time zone (aware)."""
+    return _local_starts(at)[1]
+
+
+def _local_starts(at):
+    # Every time zone's offset is a multiple of 15 minutes, so all instants of
+    # one UTC quarter hour share their local hour and day: converted once each
+    # (the seeding command asks for millions).
+    at = at.astimezone(UTC)
+    quarter = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+    return _starts_of(quarter, timezone.get_current_timezone())
+
+
+@lru_cache(maxsize=4096)
+def _starts_of(quarter, zone):
+    hour = quarter.astimezone(zone).replace(minute=0)
+    return hour, hour.replace(hour=0)
 
 
 def browser_family(user_agent):
@@ -181,7 +197,7 @@ def request_tallies(visit, family, carried, appeared, set_cookie_lines):
     tallies = Tallies()
     at, previous = visit.at, visit.previous_at
     tallies.hourly(at, Panel.REQUESTS)
-    if previous is None:
+    if visit.is_new:
         tallies.hourly(at, Panel.NEW_VISITORS)
     if previous is None or hour_start(at) > hour_start(previous):
         tallies.hourly(at, Panel.VISITORS)
