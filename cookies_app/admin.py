@@ -291,13 +291,13 @@ class StatusFilter(FixedChoicesFilter):
 class FetchSiteFilter(FixedChoicesFilter):
     title = "Sec-Fetch-Site"
     parameter_name = "fetch_site"
-    options = [
-        ("none", "none (typed or bookmarked)"),
-        ("same-origin", "same-origin"),
-        ("same-site", "same-site"),
-        ("cross-site", "cross-site"),
-        ("-", "not sent"),
-    ]
+    # As the dashboard labels them; "-" stands for the header's absence.
+    options = [(value or "-", label) for value, label in rollup.FETCH_SITE_LABELS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() == rollup.OTHER_FETCH_SITE:
+            return queryset.exclude(fetch_site__in=[*rollup.STANDARD_FETCH_SITES, ""])
+        return super().queryset(request, queryset)
 
     def lookup(self, value):
         return {"fetch_site": "" if value == "-" else value}
@@ -537,6 +537,14 @@ class VisitorAdmin(ReadOnlyLogAdmin):
 
     ordering = ["-id"]
     change_form_template = "admin/cookies_app/visitor_change_form.html"
+    # The write path's bookkeeping for round-trip verdicts: nothing to read here.
+    bookkeeping = ("awaiting_request", "awaiting_since")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for f in super().get_readonly_fields(request, obj) if f not in self.bookkeeping]
+
+    def get_exclude(self, request, obj=None):
+        return self.bookkeeping
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         visitor = self.get_object(request, object_id)

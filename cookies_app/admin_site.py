@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from . import dashboard
+from .dashboard_range import DEFAULT_PRESET, RangeForm, chosen_period
 
 
 class CookieLabAdminSite(admin.AdminSite):
@@ -12,14 +13,16 @@ class CookieLabAdminSite(admin.AdminSite):
     index_template = "admin/cookies_app/dashboard.html"
 
     def index(self, request, extra_context=None):
-        form = dashboard.RangeForm(request.GET or None, initial={"range": dashboard.DEFAULT_PRESET})
-        valid = form.is_valid() if request.GET else True
-        context = {**(extra_context or {}), "range_form": form}
-        if valid:
-            data = form.cleaned_data if request.GET else {"range": dashboard.DEFAULT_PRESET}
-            context.update(dashboard.build(dashboard.chosen_period(data)))
+        context = dict(extra_context or {})
+        # The figures are the log's: staff who may not read the log see the app list only.
+        if request.user.has_module_perms("cookies_app"):
+            form = RangeForm(request.GET or None, initial={"range": DEFAULT_PRESET})
+            context["range_form"] = form
+            if not form.is_bound or form.is_valid():
+                data = form.cleaned_data if form.is_bound else form.initial
+                context.update(dashboard.build(chosen_period(data)))
         response = super().index(request, context)
-        if not valid:
+        if "range_form" in context and "period" not in context:
             # The form says what is wrong; the status says it too.
             response.status_code = 400
         return response

@@ -17,6 +17,9 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from . import rollup, rules
@@ -206,6 +209,8 @@ class Plan:
         self.renamed = []  # rows whose identity (domain, path) changed
         self.judged = []  # (CookieChange, Status): the previous request's lines, judged now
         self.request = None
+        # When the response was logged: lines wait for a request that starts later.
+        self.logged_at = visit.at
 
     def change(self, row, kind, **fields):
         self.changes.append(
@@ -458,24 +463,38 @@ def save(plans):
             for row in p.renamed:
                 JarCookie.objects.filter(id=row.id).update(domain=row.domain, path=row.path)
         _save_verdicts(line for p in plans for line, _ in p.judged)
-        latest = {}
-        for p in plans:
-            visitor_id = p.visit.visitor.id
-            if visitor_id not in latest or p.request.seq > latest[visitor_id].request.seq:
-                latest[visitor_id] = p
-        for visitor_id, p in latest.items():
-            # Plans are saved in the order they were logged (under the visitor's lock).
-            Visitor.objects.filter(id=visitor_id).update(
-                latest_request=p.request,
-                last_logged=p.request.at,
-                awaiting_verdicts=bool(p.set_cookie_lines),
-            )
+        for visitor_id, fields in _visitor_updates(plans).items():
+            Visitor.objects.filter(id=visitor_id).update(**fields)
         # Last: the hour's tally rows are shared by every browser, so they are
         # locked for the shortest time.
         tallies = rollup.Tallies()
         for p in plans:
             tallies.update(p.tallies(agents[p.user_agent][1]))
         tallies.save()
+
+
+def _visitor_updates(plans):
+    """
+    What each visitor's row takes from these plans (saved in the order they
+    were logged, under the visitor's lock): its latest request, when it came
+    (never moving back: parallel requests finish out of order), and the lines
+    awaiting a verdict.
+    """
+    updates = {}
+    for p in plans:
+        fields = updates.setdefault(p.visit.visitor.id, {})
+        latest = fields.get("latest_request")
+        if latest is None or p.request.seq > latest.seq:
+            fields["latest_request"] = p.request
+        fields["latest_at"] = max(fields.get("latest_at", p.request.at), p.request.at)
+        if p.set_cookie_lines:
+            fields.update(awaiting_request=p.request, awaiting_since=p.logged_at)
+        elif p.judged:
+            fields.update(awaiting_request=None, awaiting_since=None)
+    for fields in updates.values():
+        at = Value(fields.pop("latest_at"))
+        fields["last_logged"] = Greatest(Coalesce("last_logged", at), at)
+    return updates
 
 
 def _save_verdicts(lines):
@@ -502,17 +521,21 @@ def record(visit, response):
         taken = _take_order(visit.visitor)
         if taken is None:
             return None  # forgotten meanwhile: nothing to log against
-        order, visit.previous_at, awaiting, previous_request = taken
+        order, visit.previous_at, awaiting, since = taken
         visit.order = visit.visitor.logged = order
         # Every row this request may touch, read again under the lock: the names
         # it carried and the exact cookies it sets.
         cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
         identities = [issued_identity(m, visit.path) for m in list(response.cookies.values())[:cap]]
         visit.jar = load_jar(visit.visitor, received_names(visit.received), identities)
-        pending = _pending_lines(previous_request) if awaiting else ()
+        # Lines are judged by a request that started after their response was
+        # logged: one in flight meanwhile could not have carried them.
+        ready = awaiting is not None and since is not None and visit.at > since
+        pending = _pending_lines(awaiting) if ready else ()
         planned = plan(
             visit, response.cookies, response.status_code, signed_salts(response), pending
         )
+        planned.logged_at = timezone.now()
         save([planned])
     return planned.request
 
@@ -535,24 +558,29 @@ def _update_rows(rows):
 
 def _take_order(visitor):
     """
-    Under the visitor's lock: (this request's logged order, when the previous
-    logged request came, whether its lines await a verdict, its id), or None.
+    Under the visitor's lock: (this request's logged order, when the latest
+    logged request came, the request whose lines await a verdict and when its
+    response was logged), or None when the visitor is gone.
     """
     table = connection.ops.quote_name(Visitor._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET logged = logged + 1 WHERE id = %s "
-            "RETURNING logged, last_logged, awaiting_verdicts, latest_request_id",
+            "RETURNING logged, last_logged, awaiting_request_id, awaiting_since",
             [visitor.id],
         )
         found = cursor.fetchone()
     if found is None:
         return None
-    order, previous, awaiting, latest = found
-    if previous is not None and connection.vendor == "sqlite":
+    order, previous, awaiting, since = found
+    return order, _aware(previous), awaiting, _aware(since)
+
+
+def _aware(value):
+    if value is not None and connection.vendor == "sqlite":
         # SQLite returns the stored text; the ORM's own converter makes it aware.
-        previous = connection.ops.convert_datetimefield_value(previous, None, connection)
-    return order, previous, bool(awaiting), latest
+        return connection.ops.convert_datetimefield_value(value, None, connection)
+    return value
 
 
 def _pending_lines(request_id):

@@ -80,10 +80,17 @@ class Visitor(models.Model):
     last_logged = models.DateTimeField(
         null=True, blank=True, help_text="When the latest logged request came."
     )
-    awaiting_verdicts = models.BooleanField(
-        default=False,
-        help_text="The latest request sent Set-Cookie lines: the next one tells whether "
-        "the browser kept them.",
+    awaiting_request = models.ForeignKey(
+        "Request",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A request whose Set-Cookie lines await their round-trip verdict: the "
+        "browser's first request after its response tells.",
+    )
+    awaiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="When that response was logged."
     )
 
     objects = VisitorQuerySet.as_manager()

@@ -13,7 +13,7 @@ ones the admin's filters use, so a number and the list it links to agree.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, timedelta
 from functools import lru_cache
 
 from django.db import connection
@@ -25,10 +25,20 @@ from .rules.syntax import PREFIXES
 
 NO_PREFIX = "no prefix"
 NOT_SENT = ""  # Sec-Fetch-Site absent (older browsers, non-browser clients)
-FETCH_SITES = ("none", "same-origin", "same-site", "cross-site", NOT_SENT)
+OTHER_FETCH_SITE = "other"  # a value no standard defines
+FETCH_SITE_LABELS = {
+    "none": "none (typed or bookmarked)",
+    "same-origin": "same-origin",
+    "same-site": "same-site",
+    "cross-site": "cross-site",
+    NOT_SENT: "not sent",
+    OTHER_FETCH_SITE: "other (not a standard value)",
+}
+STANDARD_FETCH_SITES = ("none", "same-origin", "same-site", "cross-site")
 OTHER_BROWSER = "Other"
 # Rows a single INSERT carries (four parameters each).
 UPSERT_CHUNK = 500
+QUARTER = timedelta(minutes=15)
 DAY = 86_400
 
 
@@ -66,17 +76,25 @@ def day_start(at):
 
 
 def _local_starts(at):
-    # Every time zone's offset is a multiple of 15 minutes, so all instants of
-    # one UTC quarter hour share their local hour and day: converted once each
-    # (the seeding command asks for millions).
+    # Today's offsets are whole quarter hours, so all instants of one UTC
+    # quarter share their local hour and day: converted once per quarter (the
+    # seeding command asks for millions). A quarter that straddles a local hour
+    # (offsets like Monrovia's -0:44:30 before 1972) is converted each time.
+    zone = timezone.get_current_timezone()
     at = at.astimezone(UTC)
     quarter = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
-    return _starts_of(quarter, timezone.get_current_timezone())
+    return _starts_of(quarter, zone) or _starts(at.astimezone(zone))
 
 
 @lru_cache(maxsize=4096)
 def _starts_of(quarter, zone):
-    hour = quarter.astimezone(zone).replace(minute=0)
+    first = _starts(quarter.astimezone(zone))
+    last = _starts((quarter + QUARTER - timedelta(microseconds=1)).astimezone(zone))
+    return first if first == last else None
+
+
+def _starts(local):
+    hour = local.replace(minute=0, second=0, microsecond=0)
     return hour, hour.replace(hour=0)
 
 
@@ -87,6 +105,12 @@ def browser_family(user_agent):
     found = parse_user_agent(user_agent).user_agent
     family = found.family if found is not None else OTHER_BROWSER
     return family[:FAMILY_MAX]
+
+
+def fetch_site_label(value):
+    if value == NOT_SENT or value in STANDARD_FETCH_SITES:
+        return value
+    return OTHER_FETCH_SITE
 
 
 def prefix_of(name):
@@ -204,7 +228,7 @@ def request_tallies(visit, family, carried, appeared, set_cookie_lines):
     first_today = previous is None or day_start(at) > day_start(previous)
     if first_today:
         tallies.hourly(at, Panel.DAY_VISITORS)
-    tallies.daily(at, Panel.FETCH_SITE, visit.fetch_site if visit.fetch_site in FETCH_SITES else "")
+    tallies.daily(at, Panel.FETCH_SITE, fetch_site_label(visit.fetch_site))
     tallies.daily(at, Panel.BROWSER, family)
     for name in set(carried) if first_today else set(appeared):
         tallies.daily(at, Panel.RECEIVED, name)
@@ -216,11 +240,3 @@ def request_tallies(visit, family, carried, appeared, set_cookie_lines):
         for panel, label in set_cookie_labels(name, change):
             tallies.daily(at, panel, label)
     return tallies
-
-
-def period_bounds(start, end):
-    """[start, end + 1 day) of two local dates, as aware datetimes."""
-    zone = timezone.get_current_timezone()
-    first = datetime.combine(start, time.min, tzinfo=zone)
-    last = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
-    return first, last

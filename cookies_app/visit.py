@@ -53,8 +53,8 @@ class Visit:
     # Where this request falls in the order the visitor's requests were
     # logged (Visitor.logged); set when it is written, under the visitor's lock.
     order: int = 0
-    # When the browser's previous logged request came (None: a new browser);
-    # read again under the visitor's lock when this request is written.
+    # When the browser's latest logged request came (None: a new browser):
+    # read under the visitor's lock when this request is written.
     previous_at: datetime | None = None
 
     @cached_property
@@ -130,7 +130,6 @@ def build(request, log=True):
         fetch_site=capped(request.headers.get("Sec-Fetch-Site", ""), FETCH_SITE_MAX),
         user_agent=escape_controls(request.headers.get("User-Agent", "")),
         received=received,
-        previous_at=getattr(visitor, "previous_seen", None),
         base_context=rules.RequestContext(
             scheme=request.scheme,
             host=request.get_host(),

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cookies_app import dashboard, rollup
-from cookies_app.models import Panel, Tally
+from cookies_app import dashboard, dashboard_range, rollup
+from cookies_app.models import CookieChange, Panel, Tally
 
 from .conftest import set_cookie_form
 
@@ -75,7 +75,7 @@ def traffic(client, clock, django_user_model):
 
 
 def period(start, end):
-    return dashboard.Period("custom", "Custom", start, end)
+    return dashboard_range.Period("custom", "Custom", start, end)
 
 
 def rows(chart):
@@ -124,11 +124,12 @@ def test_label_panels(traffic):
     found = charts(dashboard.build(period(date(2026, 11, 19), date(2026, 11, 20))))
 
     assert rows(found["fetch-site"]) == {
-        "none (typed, bookmarked)": 1,
+        "none (typed or bookmarked)": 1,
         "same-origin": 4,
         "same-site": 0,
         "cross-site": 1,
         "not sent": 0,
+        "other (not a standard value)": 0,
     }
     assert rows(found["browsers"]) == {"Chrome": 4, "Firefox": 2}
     assert rows(found["issued-names"]) == {"cookielab_visitor": 2, "username": 2, "theme": 1}
@@ -360,3 +361,79 @@ def test_tallies_upsert_adds_to_existing_rows():
     again.save()
 
     assert dict(Tally.objects.values_list("label", "count")) == {"Chrome": 5, "Firefox": 1}
+
+
+@pytest.mark.django_db
+def test_a_request_logged_out_of_order_does_not_count_its_browser_twice(client, clock):
+    # Y (11:00:01) is logged before X, which started at 10:59:59; then Z at 11:10.
+    visit(client, clock, datetime(2026, 11, 19, 11, 0, 1, tzinfo=UTC))
+    visit(client, clock, datetime(2026, 11, 19, 10, 59, 59, tzinfo=UTC))
+    visit(client, clock, datetime(2026, 11, 19, 11, 10, tzinfo=UTC))
+    found = charts(dashboard.build(period(date(2026, 11, 19), date(2026, 11, 19))))
+
+    assert rows(found["traffic-visitors"])["11-19 11:00"] == 1
+    assert sum(rows(found["traffic-requests"]).values()) == 3
+
+
+@pytest.mark.django_db
+def test_lines_are_judged_by_a_request_that_started_after_their_response(client, clock):
+    visit(client, clock, DAY_ONE)
+    clock(DAY_ONE + timedelta(minutes=1))
+    client.post("/cookies", set_cookie_form(key="flavor", value="chip"))
+    line = CookieChange.objects.get(cookie__name="flavor")
+    # In flight before the response came: it cannot have carried the cookie.
+    visit(client, clock, DAY_ONE + timedelta(seconds=30))
+    line.refresh_from_db()
+    assert line.verdict == ""
+
+    visit(client, clock, DAY_ONE + timedelta(minutes=2))
+    line.refresh_from_db()
+    assert line.verdict == "kept"
+    verdicts = Tally.objects.filter(panel=Panel.VERDICT, label="kept")
+    assert sum(t.count for t in verdicts) == 2  # flavor, and username from the first visit
+
+
+@pytest.mark.django_db
+def test_staff_without_permission_on_the_log_see_no_figures(traffic, client, django_user_model):
+    staff = django_user_model.objects.create_user("helper", password="pw", is_staff=True)
+    client.force_login(staff)
+    response = client.get(INDEX)
+
+    assert response.status_code == 200
+    assert "period" not in response.context
+    assert 'id="dashboard-charts"' not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_hour_repeated_when_clocks_go_back_is_two_bars(client, clock, settings):
+    settings.TIME_ZONE = "America/New_York"
+    # 01:30 EDT (05:30 UTC), then 01:30 EST (06:30 UTC) twice, on 2026-11-01.
+    for when in ((5, 30), (6, 30), (6, 40)):
+        visit(client, clock, datetime(2026, 11, 1, *when, tzinfo=UTC))
+    found = charts(dashboard.build(period(date(2026, 11, 1), date(2026, 11, 1))))
+    requests = {k: v for k, v in rows(found["traffic-requests"]).items() if v}
+
+    assert len(found["traffic-requests"].rows) == 25
+    assert requests == {"11-01 01:00 EDT": 1, "11-01 01:00 EST": 2}
+
+
+@pytest.mark.django_db
+def test_long_ranges_have_a_bar_per_week(traffic):
+    built = dashboard.build(period(date(2026, 1, 5), date(2026, 12, 31)))
+    found = charts(built)
+
+    assert built["bucket"] == "week"
+    assert len(found["traffic-requests"].rows) == 52
+    # 2026-11-16 is the Monday of the week of the 19th and 20th.
+    assert rows(found["traffic-requests"])["week of 2026-11-16"] == 6
+    assert sum(rows(found["traffic-visitors"]).values()) == 3  # browser-days
+
+
+@pytest.mark.django_db
+def test_an_unknown_sec_fetch_site_is_counted_and_listed_as_other(client, clock, admin_client):
+    visit(client, clock, DAY_ONE, site="cross-galaxy")
+    found = charts(dashboard.build(period(date(2026, 11, 19), date(2026, 11, 19))))
+    [other] = [r for r in found["fetch-site"].rows if r.label.startswith("other")]
+
+    assert other.count == 1
+    assert admin_client.get(other.url).context["cl"].result_count == 1

@@ -10,14 +10,22 @@ from cookies_app import rollup
 
 
 @pytest.mark.parametrize(
-    "zone",
-    # Whole-hour, half-hour, 45-minute and half-hour-DST (Lord Howe) offsets.
-    ["UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"],
+    # Whole-hour, half-hour, 45-minute and half-hour-DST (Lord Howe) offsets, and
+    # Monrovia's -0:44:30 of 1970-1972.
+    "zone, year",
+    [
+        ("UTC", 2026),
+        ("America/New_York", 2026),
+        ("Asia/Kolkata", 2026),
+        ("Asia/Kathmandu", 2026),
+        ("Australia/Lord_Howe", 2026),
+        ("Africa/Monrovia", 1971),
+    ],
 )
-def test_local_hour_and_day_starts_match_localtime(settings, zone):
+def test_local_hour_and_day_starts_match_localtime(settings, zone, year):
     settings.TIME_ZONE = zone
     rng = random.Random(zone)
-    base = datetime(2026, 1, 1, tzinfo=UTC)
+    base = datetime(year, 1, 1, tzinfo=UTC)
     for _ in range(3000):
         at = base + timedelta(
             seconds=rng.randrange(366 * 86_400), microseconds=rng.randrange(10**6)

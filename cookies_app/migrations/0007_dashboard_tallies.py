@@ -182,7 +182,9 @@ def tallies(apps, zone):
     yield "deleted", counts(changes.filter(kind=DELETED), hour)
 
     # Per local day, by label.
-    fetch_site = first_match(When(fetch_site__in=FETCH_SITES, then=F("fetch_site")), default="")
+    fetch_site = first_match(
+        When(fetch_site__in=FETCH_SITES, then=F("fetch_site")), default="other"
+    )
     yield "fetch_site", counts(requests, day, fetch_site)
     family = Coalesce(F("user_agent__family"), Value(NO_USER_AGENT))
     yield "browser", counts(requests, day, family)
@@ -319,13 +321,24 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="visitor",
-            name="awaiting_verdicts",
-            field=models.BooleanField(
-                default=False,
+            name="awaiting_request",
+            field=models.ForeignKey(
+                blank=True,
                 help_text=(
-                    "The latest request sent Set-Cookie lines: the next one tells whether "
-                    "the browser kept them."
+                    "A request whose Set-Cookie lines await their round-trip verdict: the "
+                    "browser's first request after its response tells."
                 ),
+                null=True,
+                on_delete=models.SET_NULL,
+                related_name="+",
+                to="cookies_app.request",
+            ),
+        ),
+        migrations.AddField(
+            model_name="visitor",
+            name="awaiting_since",
+            field=models.DateTimeField(
+                blank=True, help_text="When that response was logged.", null=True
             ),
         ),
         migrations.AddField(
