@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from . import rollup, streaming, verdicts
 from .middleware import is_query_error
 from .models import (
+    SET_COOKIE_KINDS,
     CookieChange,
     JarCookie,
     Panel,
@@ -321,6 +322,17 @@ class BrowserFilter(admin.SimpleListFilter):
         return queryset.filter(user_agent__in=UserAgent.objects.filter(family=self.value()))
 
 
+class LineKindFilter(FixedChoicesFilter):
+    """The kinds a Set-Cookie line has: the field's own filter would offer every change kind."""
+
+    title = "kind"
+    parameter_name = "kind"
+    options = [(k.value, k.label) for k in SET_COOKIE_KINDS]
+
+    def lookup(self, value):
+        return {"kind": value}
+
+
 class SameSiteFilter(FixedChoicesFilter):
     title = "SameSite"
     parameter_name = "same_site"
@@ -343,13 +355,15 @@ class PrefixFilter(FixedChoicesFilter):
             return queryset
         if value not in dict(self.options):
             raise IncorrectLookupParameters(f"Unknown prefix: {value!r}")
-        # A name matches the first of PREFIXES it starts with.
+        # A name matches the first of PREFIXES it starts with. Matched in the
+        # jars first: a rare prefix then costs a look-up, not a walk of every line.
         earlier = Q()
         for prefix in rollup.PREFIXES:
             if prefix == value:
-                return queryset.filter(cookie__name__istartswith=prefix).exclude(earlier)
-            earlier |= Q(cookie__name__istartswith=prefix)
-        return queryset.exclude(earlier)
+                names = JarCookie.objects.filter(name__istartswith=prefix).exclude(earlier)
+                return queryset.filter(cookie__in=names.values("id"))
+            earlier |= Q(name__istartswith=prefix)
+        return queryset.filter(cookie__in=JarCookie.objects.exclude(earlier).values("id"))
 
 
 class LifetimeFilter(FixedChoicesFilter):
@@ -466,7 +480,7 @@ class SetCookieLineAdmin(ReadOnlyLogAdmin):
 
     list_display = ["at", "visitor_key", "cookie_name", "kind", "line", "verdict", "drops"]
     list_filter = [
-        "kind",
+        LineKindFilter,
         RoundTripFilter,
         DropFilter,
         "secure",

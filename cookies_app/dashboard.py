@@ -149,7 +149,7 @@ def traffic(period):
             Row(
                 bar.label,
                 sums.get((bar.key, Panel.ISSUED), 0),
-                admin_list("setcookieline", kind__exact="issued", **span),
+                admin_list("setcookieline", kind="issued", **span),
             )
         )
     totals = {panel: sum(n for (_, p), n in sums.items() if p == panel) for panel in HOURLY_PANELS}
@@ -185,7 +185,7 @@ class Links:
         return admin_list("setcookieline", **params, **self.span)
 
     def issued(self, **params):
-        return self.lines(kind__exact="issued", **params)
+        return self.lines(kind="issued", **params)
 
     def share(self, n):
         return 100 * n / self.issued_total if self.issued_total else 0.0
@@ -368,7 +368,7 @@ def build(period):
             admin_list("visitor", **between(first, last, "first_seen")),
         ),
         ("Set-Cookie issued", totals[Panel.ISSUED], links.issued()),
-        ("Deletions sent", totals[Panel.DELETED], links.lines(kind__exact="deleted")),
+        ("Deletions sent", totals[Panel.DELETED], links.lines(kind="deleted")),
     ]
     counts = _label_counts(period)
     panels = [

@@ -368,3 +368,41 @@ class Tally(models.Model):
 
     def __str__(self):
         return f"{self.panel} {self.label} @ {self.period:%Y-%m-%d %H:%M}: {self.count}"
+
+
+class MatrixProbeQuerySet(models.QuerySet):
+    def older_than(self, when):
+        return self.filter(at__lt=when)
+
+
+class MatrixProbe(models.Model):
+    """
+    One request of a cross-site matrix run, as the lab host received it: which
+    test cookies came with it and the browser's Sec-Fetch-* headers. One row
+    per (run, kind), so a run holds at most one row per kind of request.
+    """
+
+    run = models.CharField(max_length=32, help_text="The run's nonce (the test cookies' value).")
+    kind = models.CharField(max_length=16)
+    started = models.DateTimeField(help_text="When the run's cookies were set.")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    method = models.CharField(max_length=10)
+    arrived = models.CharField(
+        max_length=255, blank=True, help_text="Test cookies that came with it, space-separated."
+    )
+    fetch_site = models.CharField("Sec-Fetch-Site", max_length=FETCH_SITE_MAX, blank=True)
+    fetch_mode = models.CharField("Sec-Fetch-Mode", max_length=FETCH_SITE_MAX, blank=True)
+    fetch_dest = models.CharField("Sec-Fetch-Dest", max_length=FETCH_SITE_MAX, blank=True)
+    # Chromium's own word on third-party cookies: "none" on a cross-site
+    # subresource means it withholds unpartitioned cookies from it.
+    storage_access = models.CharField(
+        "Sec-Fetch-Storage-Access", max_length=FETCH_SITE_MAX, blank=True
+    )
+
+    objects = MatrixProbeQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "kind"], name="matrix_run_kind")]
+
+    def __str__(self):
+        return f"{self.run} {self.kind}"
