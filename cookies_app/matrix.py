@@ -43,6 +43,9 @@ class RequestKind(StrEnum):
 
 
 TOP_LEVEL = frozenset({RequestKind.WINDOW_OPEN, RequestKind.FORM_POST, RequestKind.LINK})
+# The launch page's first step: every request that does not leave the page
+# (window.open first, while the click's user activation lasts).
+FIRST_STEP = (RequestKind.IMAGE, RequestKind.FETCH, RequestKind.IFRAME, RequestKind.WINDOW_OPEN)
 
 REQUEST_LABELS = {
     RequestKind.IMAGE: "<img>",

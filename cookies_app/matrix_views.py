@@ -58,9 +58,7 @@ def launch(request):
         return _bad_request(str(error))
     recorded = matrix_runs.probes(run)
     urls = {kind: _probe_url(lab, kind, run.id) for kind in matrix.RequestKind}
-    embedded = [
-        k for k in matrix.RequestKind if not k.top_level or k == matrix.RequestKind.WINDOW_OPEN
-    ]
+    embedded = matrix.FIRST_STEP
     context = {
         "lab": lab,
         "probe_urls": {kind: urls[kind] for kind in embedded},
@@ -70,8 +68,8 @@ def launch(request):
         "link_url": urls[matrix.RequestKind.LINK],
     }
     # This page alone may reach the lab origin (exactly it: scheme, host and
-    # port) from images, fetch, frames and forms; Django's CSP takes the
-    # override per response, so it is applied to this one.
+    # port) from images, fetch, frames and forms. csp_override takes a fixed
+    # mapping and the origin carries this request's port: decorate per request.
     view = csp_override(_launch_policy(lab))(_render_launch)
     return view(request, context)
 
