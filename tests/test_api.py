@@ -299,7 +299,7 @@ def test_full_findings_are_in_the_redirects_json_body(client):
     findings = body(response)["findings"]
     assert len(findings) == 200
     assert {f["cookie"] for f in findings} == set(names)
-    assert set(findings[0]) == {"cookie", "severity", "code", "field", "message", "spec"}
+    assert set(findings[0]) == {"cookie", "severity", "code", "field", "message", "spec", "fix"}
 
 
 def test_findings_summary_fits_however_many_codes():

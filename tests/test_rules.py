@@ -311,3 +311,18 @@ def test_the_rules_package_knows_nothing_of_django():
 )
 def test_default_path(path, expected):
     assert rules.default_path(path) == expected
+
+
+def test_every_finding_code_has_a_one_line_fix():
+    import re
+    from pathlib import Path
+
+    from cookies_app.rules.fixes import FIXES
+
+    source = "".join(p.read_text() for p in Path("cookies_app/rules").glob("*.py"))
+    # Every code passed to finding(...): the second argument, a CamelCase string.
+    codes = set(re.findall(r'finding\(\s*"\w+",\s*"([A-Z]\w+)"', source))
+    codes |= set(re.findall(r'\n\s+"(?:refused|error|warning|info)",\n\s+"([A-Z]\w+)"', source))
+    assert len(codes) > 25
+    assert sorted(codes - FIXES.keys()) == []
+    assert all(fix.endswith(".") and "\n" not in fix for fix in FIXES.values())

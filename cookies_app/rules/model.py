@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from .fixes import fix_for
+
 RFC = "RFC 6265bis"
 LAYERED = "draft-ietf-httpbis-layered-cookies"
 
@@ -59,6 +61,11 @@ class Finding:
     message: str
     spec: str
 
+    @property
+    def fix(self):
+        """A one-line fix for this code."""
+        return fix_for(self.code)
+
     def as_dict(self):
         return {
             "severity": str(self.severity),
@@ -66,6 +73,7 @@ class Finding:
             "field": self.field,
             "message": self.message,
             "spec": self.spec,
+            "fix": self.fix,
         }
 
 
