@@ -9,6 +9,15 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; \
 	done)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# make run PORT=8001 serves on another port; always on loopback (127.0.0.1).
+PORT ?= 8000
+URL = http://127.0.0.1:$(PORT)
+# django-debug-toolbar is off unless asked for (cookiesite/settings.py).
+ifneq ($(filter 1 true yes on True Yes On TRUE YES ON,$(DJANGO_DEBUG_TOOLBAR)),)
+TOOLBAR_LINE = Debug toolbar: on (DJANGO_DEBUG_TOOLBAR=$(DJANGO_DEBUG_TOOLBAR)): the DJDT tab at each page's right edge.
+else
+TOOLBAR_LINE = Debug toolbar: off (DJANGO_DEBUG_TOOLBAR=1 make run turns it on).
+endif
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint test-postgres screenshots bench bench-log
@@ -16,11 +25,31 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-run: $(VENV)/.installed ## set up (SQLite, migrations, local admin) and serve http://127.0.0.1:8000/cookies
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py ensure_local_admin
-	@echo "Cookie Lab: http://127.0.0.1:8000/cookies"
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+# Quiet setup, then runserver in the foreground (Ctrl-C stops it, checks and
+# autoreload as usual). runserver prints its banner once it has bound the port,
+# so a detached loop waits for the port to answer and then prints the summary
+# (toolbar, lab URL, admin login): it comes after the banner, as the last lines.
+# Unbuffered, so that order holds when the output is piped (into tee, say).
+run: $(VENV)/.installed ## set up (SQLite, migrations, local admin) and serve http://127.0.0.1:8000/cookies (PORT=8001: another port)
+	@case "$(PORT)" in ''|*[!0-9]*) echo "PORT must be a port number, not '$(PORT)'."; exit 2;; esac
+	@$(BIN)/python -c 'import socket, sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", $(PORT))) == 0)' \
+		|| { echo "Port $(PORT) is in use; try make run PORT=$$(($(PORT) + 1))."; exit 1; }
+	@echo "Applying migrations (quietly)..."
+	@$(BIN)/python manage.py migrate --noinput --verbosity 0
+	@admin="$$($(BIN)/python manage.py ensure_local_admin --url $(URL))" || exit 1; \
+	server=$$$$; \
+	( ( tries=0; \
+	  until $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", $(PORT)), 1).close()' 2>/dev/null; do \
+	    kill -0 $$server 2>/dev/null || exit 0; \
+	    tries=$$((tries + 1)); [ $$tries -lt 150 ] || break; \
+	    sleep 0.2; \
+	  done; \
+	  sleep 0.3; \
+	  printf '\n%s\n%s\n%s\n' \
+	    "$(TOOLBAR_LINE)" \
+	    "Cookie Lab: $(URL)/cookies   (Ctrl-C stops the server)" \
+	    "$$admin" ) & ) ; \
+	exec env PYTHONUNBUFFERED=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed lint ## install and run the whole test suite (lint, migrations check, pytest)
 	$(BIN)/python manage.py makemigrations --check --dry-run

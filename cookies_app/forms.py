@@ -4,7 +4,7 @@ from django import forms
 from django.core import validators
 from django.core.exceptions import ValidationError
 
-from . import rules
+from . import attributes, rules
 from .rules import Severity, Source, expiry
 
 # A 32-bit range keeps Expires (computed from Max-Age) a date any server can print.
@@ -43,6 +43,14 @@ class CookieRulesMixin:
 
 class SetCookieForm(CookieRulesMixin, forms.Form):
     """Fields named exactly like HttpResponse.set_cookie's parameters."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each parameter explains itself where it is set.
+        for name, form_field in self.fields.items():
+            explained = attributes.help_html(name)
+            if explained:
+                form_field.help_text = explained
 
     key = forms.CharField(label="key", required=False, strip=False, max_length=256)
     value = forms.CharField(label="value", required=False, strip=False, widget=forms.TextInput)
@@ -150,6 +158,11 @@ class SetCookieForm(CookieRulesMixin, forms.Form):
 
 class DeleteCookieForm(CookieRulesMixin, forms.Form):
     """HttpResponse.delete_cookie's parameters."""
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the set form on the same page has fields of the same names.
+        kwargs.setdefault("auto_id", "id_delete_%s")
+        super().__init__(*args, **kwargs)
 
     key = forms.CharField(label="key", required=False, strip=False, max_length=256)
     path = forms.CharField(label="path", required=False, strip=False, initial="/")

@@ -32,6 +32,7 @@ def sent_lines(visit, seq_text):
     )
     return [
         {
+            "name": change.cookie.name,
             "line": f"Set-Cookie: {change.header}",
             "findings": [
                 f

@@ -47,6 +47,20 @@ EXPLANATIONS = {
 }
 
 
+# At a glance, never by colour alone: an icon and a tone (the page colours by tone).
+GLANCE = {
+    Status.KEPT: ("✔", "ok"),
+    Status.KEPT_HIDDEN: ("✔", "ok"),
+    Status.REPLACED: ("≠", "warn"),
+    Status.NOT_SENT_HERE: ("↷", "info"),
+    Status.NOT_SENT_HOST: ("↷", "info"),
+    Status.NOT_SENT_CROSS_SITE: ("↷", "info"),
+    Status.EXPIRED: ("⌛", "info"),
+    Status.DELETION_IGNORED: ("✘", "bad"),
+    Status.DROPPED: ("✘", "bad"),
+}
+
+
 @dataclass(frozen=True)
 class Verdict:
     name: str
@@ -55,6 +69,14 @@ class Verdict:
     issued_at: datetime
     header: str
     reasons: list = field(default_factory=list)  # rules findings, when dropped
+
+    @property
+    def icon(self):
+        return GLANCE[self.status][0]
+
+    @property
+    def tone(self):
+        return GLANCE[self.status][1]
 
 
 def path_matches(request_path, cookie_path):

@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import history, limits, retention, rules, signed, verdicts
+from .attributes import ATTRIBUTES, help_html
 from .cookie_log import received_stored
 from .decorators import logs_cookies, with_visit
 from .forms import DeleteCookieForm, SetCookieForm, blank_form_html
@@ -105,17 +106,23 @@ def _lab_path(path):
 def _back_to_lab(request, path):
     """303 to a lab page, which then shows the Set-Cookie lines this response sent."""
     query = urlencode({"sent": request.visit.seq})
-    return HttpResponseSeeOther(f"{path}?{query}")
+    # Anchored to the result: the line sent and its verdict, beside the forms.
+    return HttpResponseSeeOther(f"{path}?{query}#result")
 
 
 def _render_lab(request, set_form=None, delete_form=None, status=200):
     response = HttpResponse(status=status)
     name, value = DEFAULT_COOKIE
     # A failed POST sets nothing at all.
-    if status == 200 and name not in request.COOKIES:
+    first_visit = status == 200 and name not in request.COOKIES
+    if first_visit:
         set_cookie(response, name, value)
     visit = request.visit
     received, left_out = limits.shown(visit.received)
+    sent = history.sent_lines(visit, request.GET.get("sent"))
+    round_trip = verdicts.round_trip(visit, received_stored(visit.received))
+    sent_names = {line["name"] for line in sent or ()}
+    rows = _received_rows(received, visit)
     context = {
         # The bound form (with its errors) after a refused POST, else None.
         "set_form": set_form,
@@ -124,17 +131,28 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         "delete_form_html": (
             delete_form.as_div() if delete_form else blank_form_html(DeleteCookieForm)
         ),
-        "received": _received_rows(received),
+        "error_summary": _error_summary(set_form) + _error_summary(delete_form),
+        "first_visit": first_visit,
+        "default_cookie": f"{name}={value}",
+        "received": rows,
+        # Where each issued cookie lives, for the JavaScript panel's Delete.
+        "cookie_scopes": {
+            r["name"]: {"path": r["delete_path"], "domain": r["delete_domain"]}
+            for r in rows
+            if r["issued"]
+        },
         "received_left_out": left_out,
         "reserved_names": sorted(reserved_names()),
-        "sent": history.sent_lines(visit, request.GET.get("sent")),
+        "sent": sent,
+        "sent_verdicts": [v for v in round_trip if v.name in sent_names],
         "response_headers": header_lines(response),
         "check_url": reverse("cookies_app:check"),
         "signed": signed.statuses(visit),
-        "round_trip": verdicts.round_trip(visit, received_stored(visit.received)),
+        "round_trip": round_trip,
         "lab_pages": [reverse("cookies_app:lab"), reverse("cookies_app:lab-sub")],
         "export_url": reverse("cookies_app:api-export"),
         "retention_days": settings.COOKIE_LAB_LOG_RETENTION_DAYS,
+        "attribute_help": {key: help_html(key) for key in ATTRIBUTES},
     }
     response.content = render_to_string("cookies_app/lab.html", context, request)
     if status >= 400 and settings.CSRF_COOKIE_NAME in request.COOKIES:
@@ -144,18 +162,42 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
     return response
 
 
-def _received_rows(cookies):
-    """request.COOKIES as table rows, in the order the browser sent them."""
+def _error_summary(form):
+    """(field id, label, message) of each error, for the summary at the top."""
+    if form is None or not form.errors:
+        return []
+    summary = []
+    for name, messages in form.errors.items():
+        field = form.fields.get(name)
+        target = form[name].id_for_label if field else ""
+        label = field.label if field else "cookie"
+        summary += [(target, label, message) for message in messages]
+    return summary
+
+
+def _received_rows(cookies, visit):
+    """
+    request.COOKIES as table rows, in the order the browser sent them, each
+    with the attributes it was issued with, as DevTools shows them (unknown for
+    a cookie the lab never issued: set by JavaScript or another site).
+    """
     reserved = {name.lower() for name in reserved_names()}
-    return [
-        {
-            "name": name,
-            "value": value,
-            "size": byte_size(name) + byte_size(value),
-            "reserved": name.lower() in reserved,
-        }
-        for name, value in cookies.items()
-    ]
+    rows = []
+    for name, value in cookies.items():
+        issued = visit.issued_row(name)
+        rows.append(
+            {
+                "name": name,
+                "value": value,
+                "size": byte_size(name) + byte_size(value),
+                "reserved": name.lower() in reserved,
+                "issued": issued,
+                # Delete what is there: the Path and Domain it was issued with.
+                "delete_path": issued.path if issued else "/",
+                "delete_domain": issued.domain if issued else "",
+            }
+        )
+    return rows
 
 
 def _check_result(form):

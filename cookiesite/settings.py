@@ -9,6 +9,7 @@ DJANGO_SECURE        0/1, the TLS-only settings; on by default when DEBUG is off
 COOKIE_LAB_REDACT_PATTERN  regex of cookie names whose values the log never keeps.
 COOKIE_LAB_LOGIN_FAILURE_LIMIT    failed admin logins (one username, one address) before a lockout.
 COOKIE_LAB_LOGIN_COOLOFF_MINUTES  how long that lockout lasts.
+DJANGO_DEBUG_TOOLBAR 0/1, django-debug-toolbar in development; off unless asked for.
 """
 
 import os
@@ -115,7 +116,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-ENABLE_DEBUG_TOOLBAR = DEBUG and not TESTING
+# django-debug-toolbar only when asked for (DJANGO_DEBUG_TOOLBAR=1, development only):
+# it lays a panel over the lab and its panel switches set djdt* cookies, which
+# the lab would show and log like any other. Tests never load it.
+ENABLE_DEBUG_TOOLBAR = DEBUG and not TESTING and env_bool("DJANGO_DEBUG_TOOLBAR", default=False)
 if ENABLE_DEBUG_TOOLBAR:
     INSTALLED_APPS.append("debug_toolbar")
     # After the encoding middleware (none here) and as early as possible otherwise.

@@ -1,5 +1,6 @@
 """
-Screenshots of the lab and the admin log, taken in Debian's Chromium.
+Screenshots of the lab (laptop and phone), the cross-site matrix and the admin
+(log and dashboard), taken in Debian's Chromium.
 
 Starts Cookie Lab on a throwaway SQLite database, sets a few cookies (one of
 them one the browser drops), and writes PNGs to docs/screenshots/.
@@ -49,7 +50,8 @@ def server_env(database):
         "DJANGO_DEBUG": "0",
         "DJANGO_SECURE": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        # Both loopback names: the cross-site matrix needs two sites.
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": f"sqlite:///{database}",
         "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
     }
@@ -80,6 +82,29 @@ def lab_session(page, base):
     page.fill("#id_path", "/cookies")
     page.wait_for_selector("#server-findings li")
     page.screenshot(path=OUT / "lab.png", full_page=True)
+
+
+def phone_session(page, base):
+    """The lab at a phone's 390 px: no sideways scroll, tables as cards."""
+    page.goto(f"{base}/cookies")
+    submit_server_form(page, {"key": "theme", "value": "dark", "max_age": "3600"}, ["httponly"])
+    page.screenshot(path=OUT / "lab-phone.png", full_page=True)
+
+
+def matrix_session(page, context, base):
+    """The cross-site matrix: the lab on 127.0.0.1, the launch page on localhost."""
+    page.goto(f"{base}/cookies/matrix")
+    page.click("#matrix-start button[type=submit]")
+    page.click("#launch-link")
+    with context.expect_page() as popup:
+        page.click("#run-embedded")
+    popup.value.wait_for_load_state()
+    page.wait_for_selector("#embedded-status[data-done=true]")
+    page.click("#post-form button[type=submit]")
+    page.wait_for_url("**/cookies/matrix/launch?*#step-link")
+    page.click("#cross-site-link")
+    page.wait_for_url("**/cookies/matrix/results?*")
+    page.screenshot(path=OUT / "matrix.png", full_page=True)
 
 
 def admin_session(page, base, visitor):
@@ -138,6 +163,12 @@ def main():
                 admin_session(
                     browser.new_page(viewport={"width": 1400, "height": 900}), base, visitor
                 )
+                phone = browser.new_context(
+                    viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+                )
+                phone_session(phone.new_page(), base)
+                matrix = browser.new_context(viewport={"width": 1280, "height": 900})
+                matrix_session(matrix.new_page(), matrix, base)
                 browser.close()
         finally:
             server.terminate()

@@ -1,8 +1,15 @@
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from cookies_app.management.commands import ensure_local_admin
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -87,3 +94,38 @@ def test_refuses_to_run_in_production(settings, password_file, django_user_model
 
     assert not password_file.exists()
     assert not django_user_model.objects.filter(username="admin").exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_link_follows_the_address_served(settings, password_file, capsys):
+    settings.DEBUG = True
+
+    call_command("ensure_local_admin")
+    call_command("ensure_local_admin", url="http://127.0.0.1:8001/")
+
+    admin_lines = [line for line in capsys.readouterr().out.splitlines() if "admin/" in line]
+    assert [line.split("  ")[0] for line in admin_lines] == [
+        "Admin: http://127.0.0.1:8000/admin/",
+        "Admin: http://127.0.0.1:8001/admin/",
+    ]
+
+
+def make_dry_run(*args):
+    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "DJANGO_DEBUG_TOOLBAR")}
+    result = subprocess.run(
+        ["make", "-n", "run", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize(("args", "port"), [((), "8000"), (("PORT=8001",), "8001")])
+def test_make_run_serves_on_loopback_at_the_port_asked_for(args, port):
+    recipe = make_dry_run(*args)
+
+    assert "migrate --noinput --verbosity 0" in recipe
+    assert f"ensure_local_admin --url http://127.0.0.1:{port}" in recipe
+    assert f"Cookie Lab: http://127.0.0.1:{port}/cookies" in recipe
+    assert recipe.rstrip().endswith(f"manage.py runserver 127.0.0.1:{port}")
+    assert "DJANGO_DEBUG_TOOLBAR=1 make run turns it on" in recipe

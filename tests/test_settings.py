@@ -207,3 +207,44 @@ def test_persistent_connections_in_production_only():
 
     assert production.stdout.strip() == "600", production.stderr
     assert development.stdout.strip() == "0", "runserver's thread per request would leak them"
+
+
+TOOLBAR_STATE = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "from django.urls import NoReverseMatch, reverse\n"
+    "try:\n    reverse('djdt:render_panel'); routed = True\n"
+    "except NoReverseMatch:\n    routed = False\n"
+    "print(s.ENABLE_DEBUG_TOOLBAR, 'debug_toolbar' in s.INSTALLED_APPS, "
+    "any('debug_toolbar' in m for m in s.MIDDLEWARE), routed)"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        # A new user's `make run`: no toolbar over the lab, no djdt* cookies in it.
+        ({"DJANGO_DEBUG": "1"}, "False False False False"),
+        ({"DJANGO_DEBUG": "1", "DJANGO_DEBUG_TOOLBAR": "0"}, "False False False False"),
+        ({"DJANGO_DEBUG": "1", "DJANGO_DEBUG_TOOLBAR": "1"}, "True True True True"),
+        # Asking for it in production changes nothing.
+        ({**PRODUCTION, "DJANGO_DEBUG_TOOLBAR": "1"}, "False False False False"),
+    ],
+)
+def test_the_debug_toolbar_is_off_unless_asked_for(env, expected):
+    result = run_python(TOOLBAR_STATE, DJANGO_SETTINGS_MODULE="cookiesite.settings", **env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_tests_never_load_the_debug_toolbar():
+    result = run_python(
+        TOOLBAR_STATE,
+        DJANGO_SETTINGS_MODULE="cookiesite.settings",
+        DJANGO_DEBUG="1",
+        DJANGO_DEBUG_TOOLBAR="1",
+        PYTEST_VERSION="9",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False False False False"

@@ -109,8 +109,44 @@ def test_received_cookies_table_lists_name_value_and_size(client, lab_url):
     response = client.get(lab_url)
 
     row = next(r for r in response.context["received"] if r["name"] == "flavor")
-    assert row == {"name": "flavor", "value": "chocolate", "size": 15, "reserved": False}
-    assert '<tr data-cookie-name="flavor">' in response.content.decode()
+    assert row == {
+        "name": "flavor",
+        "value": "chocolate",
+        "size": 15,
+        "reserved": False,
+        # Never issued by the lab: where it lives is unknown, Delete tries /.
+        "issued": None,
+        "delete_path": "/",
+        "delete_domain": "",
+    }
+    content = response.content.decode()
+    assert '<tr data-cookie-name="flavor">' in content
+    assert "unknown — set by JavaScript or another site" in content
+
+
+@pytest.mark.django_db
+def test_received_cookies_show_their_issued_attributes_and_delete_there(client):
+    client.get("/cookies/sub/")
+    client.post(
+        "/cookies/sub/",
+        set_cookie_form(
+            key="deep", value="1", path="/cookies/sub/", samesite="Strict", httponly="on"
+        ),
+    )
+    response = client.get("/cookies/sub/")
+    row = next(r for r in response.context["received"] if r["name"] == "deep")
+    content = response.content.decode()
+
+    assert row["issued"].path == "/cookies/sub/"
+    assert (row["delete_path"], row["delete_domain"]) == ("/cookies/sub/", "")
+    assert 'name="path" value="/cookies/sub/"' in content
+    assert "SameSite=Strict" in content and "HttpOnly" in content
+    # The Delete button deletes it where it lives.
+    deleted = client.post(
+        "/cookies/delete", {"key": "deep", "path": row["delete_path"], "back": "/cookies/sub/"}
+    )
+    assert deleted.cookies["deep"]["path"] == "/cookies/sub/"
+    assert deleted.cookies["deep"]["max-age"] == 0
 
 
 @pytest.mark.django_db

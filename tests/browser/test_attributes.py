@@ -306,3 +306,21 @@ def test_lifetime_is_capped_at_400_days(page, context):
     assert 399.9 < days <= 400.0
     codes = page.locator(".findings li.finding.warning").all_text_contents()
     assert any("LifetimeCapped" in text for text in codes)
+
+
+def test_a_late_check_does_not_report_the_cookie_just_assigned(page, context):
+    page.goto("/cookies")
+    checks = []
+    page.on("request", lambda r: checks.append(r.url) if "/cookies/check" in r.url else None)
+
+    # Typed and assigned at once: the live check for the typing is still pending.
+    page.fill("#js-name", "fresh")
+    page.fill("#js-value", "1")
+    page.click("#js-form button[type=submit]")
+    page.wait_for_selector("#js-verdict[data-taken]")
+    page.wait_for_timeout(1000)  # long past the live check's 250 ms delay
+
+    findings = page.locator("#js-findings").text_content()
+    assert "DuplicateName" not in findings
+    assert page.locator("#js-verdict").get_attribute("data-taken") == "true"
+    assert len(checks) == 1  # the assignment's own check; the pending one never ran

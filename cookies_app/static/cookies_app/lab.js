@@ -10,7 +10,8 @@ const CHECK_DELAY_MS = 250;
 export function cookieString({ name, value, maxAge, expires, path, domain, secure, sameSite, partitioned }) {
   const parts = [`${name}=${encodeURIComponent(value)}`];
   if (maxAge !== "") parts.push(`max-age=${maxAge}`);
-  if (expires !== "") parts.push(`expires=${new Date(`${expires}Z`).toUTCString()}`);
+  // The datetime-local picker gives the visitor's local time; the string says it in UTC.
+  if (expires !== "") parts.push(`expires=${new Date(expires).toUTCString()}`);
   if (path) parts.push(`path=${path}`);
   if (domain) parts.push(`domain=${domain}`);
   if (sameSite) parts.push(`samesite=${sameSite}`);
@@ -30,10 +31,24 @@ export function readCookies() {
 
 function jsonFromScript(id) {
   const element = document.getElementById(id);
-  return element ? JSON.parse(element.textContent) : [];
+  return element ? JSON.parse(element.textContent) : {};
 }
 
 const reserved = new Set(jsonFromScript("reserved-names").map((name) => name.toLowerCase()));
+// Where each cookie lives: as the server issued it, or as this panel assigned it.
+const SCOPES_KEY = "cookie-lab-scopes";
+const issuedScopes = jsonFromScript("cookie-scopes");
+
+function scopeOf(name) {
+  const assigned = JSON.parse(sessionStorage.getItem(SCOPES_KEY) || "{}");
+  return assigned[name] ?? issuedScopes[name] ?? null;
+}
+
+function rememberScope(name, path, domain) {
+  const assigned = JSON.parse(sessionStorage.getItem(SCOPES_KEY) || "{}");
+  assigned[name] = { path, domain };
+  sessionStorage.setItem(SCOPES_KEY, JSON.stringify(assigned));
+}
 const jsForm = document.getElementById("js-form");
 const serverForm = document.getElementById("server-form");
 
@@ -60,7 +75,8 @@ function jsCheckParams(fields) {
     key: fields.name,
     value: encodeURIComponent(fields.value),
     max_age: fields.maxAge,
-    expires: fields.expires,
+    // The server reads expires in UTC; the picker gave local time.
+    expires: fields.expires === "" ? "" : utcPickerValue(fields.expires),
     path: fields.path,
     domain: fields.domain,
     samesite: fields.sameSite,
@@ -69,6 +85,12 @@ function jsCheckParams(fields) {
     if (fields[flag]) params[flag === "sendAnyway" ? "send_anyway" : flag] = "on";
   }
   return params;
+}
+
+/** A datetime-local value (local time) as the same moment in UTC, in the same format. */
+function utcPickerValue(local) {
+  const moment = new Date(local);
+  return Number.isNaN(moment.getTime()) ? local : moment.toISOString().slice(0, 19);
 }
 
 function serverCheckParams() {
@@ -86,35 +108,58 @@ async function check(params) {
   return response.json();
 }
 
+function findingItem(finding) {
+  const item = document.createElement("li");
+  item.className = `finding ${finding.severity}`;
+  item.dataset.code = finding.code;
+  const label = document.createElement("strong");
+  label.textContent = finding.severity;
+  const code = document.createElement("code");
+  code.textContent = finding.code;
+  const spec = document.createElement("span");
+  spec.className = "spec";
+  spec.textContent = ` (${finding.spec})`;
+  item.append(label, " ", code, `: ${finding.message}`, spec);
+  if (finding.fix) {
+    const fix = document.createElement("span");
+    fix.className = "fix";
+    fix.textContent = `Fix: ${finding.fix}`;
+    item.append(" ", fix);
+  }
+  return item;
+}
+
 function renderFindings(box, result) {
-  const items = result.findings.map((finding) => {
-    const item = document.createElement("li");
-    item.className = `finding ${finding.severity}`;
-    item.dataset.code = finding.code;
-    const label = document.createElement("strong");
-    label.textContent = finding.severity;
-    const code = document.createElement("code");
-    code.textContent = finding.code;
-    const spec = document.createElement("span");
-    spec.className = "spec";
-    spec.textContent = ` (${finding.spec})`;
-    item.append(label, " ", code, `: ${finding.message}`, spec);
-    return item;
-  });
   const list = document.createElement("ul");
   list.className = "findings";
-  list.append(...items);
-  box.replaceChildren(items.length ? list : "");
+  list.append(...result.findings.filter((f) => f.severity !== "info").map(findingItem));
+  // Notes that appear on almost every cookie (SameSiteUnspecified...) fold away.
+  const notes = result.findings.filter((f) => f.severity === "info");
+  const parts = list.children.length ? [list] : [];
+  if (notes.length) {
+    const details = document.createElement("details");
+    details.className = "notes";
+    const summary = document.createElement("summary");
+    summary.textContent = `${notes.length} note${notes.length === 1 ? "" : "s"}`;
+    const noteList = document.createElement("ul");
+    noteList.className = "findings";
+    noteList.append(...notes.map(findingItem));
+    details.append(summary, noteList);
+    parts.push(details);
+  }
+  box.replaceChildren(...parts);
   box.dataset.verdict = result.verdict ?? "ok";
   box.dataset.blocked = String(result.blocked);
 }
 
 function debounce(fn) {
   let timer = 0;
-  return () => {
+  const run = () => {
     clearTimeout(timer);
     timer = setTimeout(fn, CHECK_DELAY_MS);
   };
+  run.cancel = () => clearTimeout(timer);
+  return run;
 }
 
 function showError(message) {
@@ -126,7 +171,7 @@ function showError(message) {
 function renderList() {
   const list = document.getElementById("js-cookie-list");
   document.getElementById("js-raw").textContent = document.cookie || "(empty)";
-  const path = document.getElementById("js-path").value || "/";
+  const fallback = document.getElementById("js-path").value || "/";
   const items = readCookies().map(([name, value]) => {
     const item = document.createElement("li");
     const code = document.createElement("code");
@@ -135,8 +180,13 @@ function renderList() {
     if (!reserved.has(name.toLowerCase())) {
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = `Delete (path ${path})`;
+      const scope = scopeOf(name);
+      const path = scope ? scope.path || "/" : fallback;
+      const domain = scope ? scope.domain : "";
+      button.textContent = `Delete (path ${path}${domain ? `, domain ${domain}` : ""})`;
       button.dataset.name = name;
+      button.dataset.path = path;
+      button.dataset.domain = domain;
       item.append(" ", button);
     }
     return item;
@@ -147,7 +197,7 @@ function renderList() {
 /** Whether the browser took an assignment, read back from document.cookie. */
 function verdictFor(fields) {
   const deleting = (fields.maxAge !== "" && Number(fields.maxAge) <= 0)
-    || (fields.expires !== "" && new Date(`${fields.expires}Z`) <= new Date());
+    || (fields.expires !== "" && new Date(fields.expires) <= new Date());
   const held = readCookies().find(([name]) => name === fields.name);
   const expected = encodeURIComponent(fields.value);
   if (fields.path && !window.location.pathname.startsWith(fields.path)) {
@@ -175,6 +225,8 @@ async function onJsSubmit(event) {
   event.preventDefault();
   const fields = jsFields();
   const box = document.getElementById("js-findings");
+  jsLiveCheck.cancel(); // a check still waiting to start would see the new cookie
+  nextGeneration(box); // live checks in flight are stale now
   let result;
   try {
     result = await check(jsCheckParams(fields));
@@ -183,11 +235,13 @@ async function onJsSubmit(event) {
     return;
   }
   renderFindings(box, result);
+  nextGeneration(box); // and so are those started meanwhile: they saw the jar before it
   if (result.blocked) {
     showError(Object.values(result.errors).flat().join(" "));
     return;
   }
   showError("");
+  rememberScope(fields.name, fields.path || "/", fields.domain);
   assign(cookieString(fields));
   const verdict = verdictFor(fields);
   const reasons = verdict.includes("did not") ? reasonsFor(result) : [];
@@ -210,10 +264,9 @@ async function onJsSubmit(event) {
 function onJsDelete(event) {
   const button = event.target.closest("button[data-name]");
   if (!button) return;
-  const path = document.getElementById("js-path").value || "/";
   assign(cookieString({
-    name: button.dataset.name, value: "", maxAge: "0", expires: "", path,
-    domain: "", secure: false, sameSite: "", partitioned: false,
+    name: button.dataset.name, value: "", maxAge: "0", expires: "", path: button.dataset.path,
+    domain: button.dataset.domain, secure: false, sameSite: "", partitioned: false,
   }));
 }
 
@@ -235,20 +288,37 @@ function markServerTable() {
   if (note) note.hidden = hidden === 0;
 }
 
+// A check answers late; only the newest one may draw, and an assignment makes
+// every earlier one stale (it would report the cookie just made as a duplicate).
+const generations = new Map();
+
+function nextGeneration(box) {
+  const generation = (generations.get(box) ?? 0) + 1;
+  generations.set(box, generation);
+  return generation;
+}
+
 function live(form, box, params) {
   const run = debounce(async () => {
+    const generation = nextGeneration(box);
     try {
-      renderFindings(box, await check(params()));
+      const result = await check(params());
+      if (generations.get(box) === generation) renderFindings(box, result);
     } catch (error) {
-      box.textContent = `Could not check the cookie: ${error.message}`;
+      if (generations.get(box) === generation) {
+        box.textContent = `Could not check the cookie: ${error.message}`;
+      }
     }
   });
   form.addEventListener("input", run);
   form.addEventListener("change", run);
+  return run;
 }
 
 live(serverForm, document.getElementById("server-findings"), serverCheckParams);
-live(jsForm, document.getElementById("js-findings"), () => jsCheckParams(jsFields()));
+const jsLiveCheck = live(jsForm, document.getElementById("js-findings"), () =>
+  jsCheckParams(jsFields()),
+);
 jsForm.addEventListener("submit", onJsSubmit);
 document.getElementById("js-refresh").addEventListener("click", renderList);
 document.getElementById("js-cookie-list").addEventListener("click", onJsDelete);
