@@ -92,3 +92,27 @@ def test_delete_removes_a_cookie_where_it_was_issued(page, context):
     page.wait_for_url("**?sent=*")
 
     assert held(context, "deep") is None
+
+
+def test_the_javascript_panel_deletes_where_the_server_issued_it(page, context):
+    set_cookie(page, at="/cookies/sub/", key="deep", value="1", path="/cookies/sub/")
+    button = page.locator('#js-cookie-list button[data-name="deep"]')
+
+    assert button.text_content() == "Delete (path /cookies/sub/)"
+    button.click()
+
+    assert held(context, "deep") is None
+
+
+def test_the_javascript_panel_deletes_where_it_assigned(page, context):
+    page.goto("/cookies/sub/")
+    page.fill("#js-name", "scoped")
+    page.fill("#js-value", "1")
+    page.fill("#js-path", "/cookies/sub/")
+    page.click("#js-form button[type=submit]")
+    page.wait_for_selector("#js-verdict[data-taken]")
+    page.fill("#js-path", "/")  # the field moved on; the cookie did not
+
+    page.locator('#js-cookie-list button[data-name="scoped"]').click()
+
+    assert held(context, "scoped") is None
