@@ -18,6 +18,7 @@ from django.utils import timezone
 from . import matrix
 from .models import FETCH_SITE_MAX, MatrixProbe
 from .setcookie import send_cookie
+from .text import capped, escape_controls
 
 RUN_MAX_AGE = timedelta(hours=1)
 # A signed run id is ~40 characters; anything much longer is not one.
@@ -90,18 +91,23 @@ def record(run, kind, request):
     """Store which test cookies (of this run) came with ``request``, and its Sec-Fetch-*."""
     arrived = [n for n in matrix.TEST_COOKIE_NAMES if request.COOKIES.get(n) == run.nonce]
     headers = request.headers
+
+    def header(name):
+        # Controls escaped (PostgreSQL refuses NUL) and capped to the column.
+        return capped(escape_controls(headers.get(name, "")), FETCH_SITE_MAX)
+
     MatrixProbe.objects.update_or_create(
         run=run.nonce,
         kind=kind,
         defaults={
             "started": run.started,
             "at": timezone.now(),
-            "method": request.method,
+            "method": request.method[:10],
             "arrived": " ".join(arrived),
-            "fetch_site": headers.get("Sec-Fetch-Site", "")[:FETCH_SITE_MAX],
-            "fetch_mode": headers.get("Sec-Fetch-Mode", "")[:FETCH_SITE_MAX],
-            "fetch_dest": headers.get("Sec-Fetch-Dest", "")[:FETCH_SITE_MAX],
-            "storage_access": headers.get("Sec-Fetch-Storage-Access", "")[:FETCH_SITE_MAX],
+            "fetch_site": header("Sec-Fetch-Site"),
+            "fetch_mode": header("Sec-Fetch-Mode"),
+            "fetch_dest": header("Sec-Fetch-Dest"),
+            "storage_access": header("Sec-Fetch-Storage-Access"),
         },
     )
 

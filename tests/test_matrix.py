@@ -339,3 +339,24 @@ def test_the_probe_keeps_names_never_values(client):
     _, run_id = start_run(client)
     client.get(probe_url("iframe", run_id))
     assert set(MatrixProbe.objects.get().arrived.split()) <= set(matrix.TEST_COOKIE_NAMES)
+
+
+@pytest.mark.django_db
+def test_hostile_sec_fetch_headers_are_stored_escaped_and_capped(client):
+    from django.http import HttpResponse
+
+    from cookies_app import matrix_runs
+    from cookies_app.models import FETCH_SITE_MAX, MatrixProbe
+
+    run_id = matrix_runs.start(HttpResponse())
+    response = client.get(
+        f"/cookies/matrix/probe/image?run={run_id}",
+        HTTP_SEC_FETCH_SITE="cross\x00site" + "x" * 500,
+        HTTP_SEC_FETCH_DEST="\x07",
+    )
+
+    assert response.status_code < 500
+    probe = MatrixProbe.objects.get()
+    assert probe.fetch_site.startswith("cross\\x00site")
+    assert len(probe.fetch_site) <= FETCH_SITE_MAX
+    assert probe.fetch_dest == "\\x07"
