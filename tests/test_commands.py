@@ -111,9 +111,16 @@ def test_the_admin_link_follows_the_address_served(settings, password_file, caps
 
 
 def make_dry_run(*args):
-    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "DJANGO_DEBUG_TOOLBAR")}
+    # Not the outer make's settings either: under `make test` they would make this
+    # one print "Entering directory" lines.
+    outer = ("PORT", "DJANGO_DEBUG_TOOLBAR", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in outer}
     result = subprocess.run(
-        ["make", "-n", "run", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        ["make", "--no-print-directory", "-n", "run", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
