@@ -304,17 +304,26 @@ class FetchSiteFilter(FixedChoicesFilter):
         return {"fetch_site": "" if value == "-" else value}
 
 
-class BrowserFilter(admin.SimpleListFilter):
+class TallyLabelsFilter(admin.SimpleListFilter):
+    """
+    A filter whose choices are the labels the dashboard counted for ``panel``:
+    a label per day, not a row per request (or per User-Agent, which a client
+    may vary at will).
+    """
+
+    panel = None
+
+    def lookups(self, request, model_admin):
+        labels = Tally.objects.filter(panel=self.panel).values_list("label", flat=True)
+        return [(label, label) for label in labels.order_by("label").distinct()]
+
+
+class BrowserFilter(TallyLabelsFilter):
     """Requests by browser family, as the dashboard counts them."""
 
     title = "browser"
     parameter_name = "browser"
-
-    def lookups(self, request, model_admin):
-        # The families the dashboard counted: a label per day, not a row per request
-        # (or per User-Agent, which a client may vary at will).
-        families = Tally.objects.filter(panel=Panel.BROWSER).values_list("label", flat=True)
-        return [(f, f) for f in families.order_by("label").distinct()]
+    panel = Panel.BROWSER
 
     def queryset(self, request, queryset):
         if self.value() is None:
@@ -375,15 +384,12 @@ class LifetimeFilter(FixedChoicesFilter):
         return rollup.lifetime_lookup(value)
 
 
-class DropFilter(admin.SimpleListFilter):
+class DropFilter(TallyLabelsFilter):
     """Lines by a rule code that predicts a drop (one of their space-separated codes)."""
 
     title = "predicted drop"
     parameter_name = "drop"
-
-    def lookups(self, request, model_admin):
-        codes = Tally.objects.filter(panel=Panel.DROP).values_list("label", flat=True)
-        return [(c, c) for c in codes.order_by("label").distinct()]
+    panel = Panel.DROP
 
     def queryset(self, request, queryset):
         code = self.value()
