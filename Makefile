@@ -20,7 +20,7 @@ TOOLBAR_LINE = Debug toolbar: off (DJANGO_DEBUG_TOOLBAR=1 make run turns it on).
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint test-postgres screenshots bench bench-log
+.PHONY: help run serve test lint test-postgres screenshots bench bench-log
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,28 @@ run: $(VENV)/.installed ## set up (SQLite, migrations, local admin) and serve ht
 	    "$$admin" ) & ) ; \
 	exec env PYTHONUNBUFFERED=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# Production mode on this machine: migrations, static files (hashed, gzipped)
+# and granian, configured by deploy/granian.env. The secret comes from the
+# environment; without one, a random key is kept in .secret-key (mode 600) so
+# sessions survive a restart. DJANGO_SECURE stays on unless set to 0: behind a
+# TLS proxy, or DJANGO_SECURE=0 for plain HTTP on loopback. SIGHUP to the PID
+# in PIDFILE reloads gracefully, SIGTERM stops; the log writer flushes either way.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+PIDFILE ?= .serve-$(PORT).pid
+SERVE_ENV = DJANGO_DEBUG=0 \
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret-key)}" \
+	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}"
+serve: $(VENV)/.installed ## production mode: granian (deploy/granian.env), WhiteNoise, DATABASE_URL (PORT=, WORKERS=)
+	@case "$(PORT)$(WORKERS)" in *[!0-9]*) echo "PORT and WORKERS must be whole numbers."; exit 2;; esac
+	@test -n "$$DJANGO_SECRET_KEY" || test -s .secret-key || \
+		(umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret-key)
+	@$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
+	@$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "Cookie Lab (production mode): http://127.0.0.1:$(PORT)/cookies, $(WORKERS) workers, PID in $(PIDFILE)"
+	@set -a && . deploy/granian.env && set +a && $(SERVE_ENV) \
+		GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) GRANIAN_PID_FILE=$(PIDFILE) \
+		exec $(BIN)/granian cookiesite.wsgi:application 2>&1
+
 test: $(VENV)/.installed lint ## install and run the whole test suite (lint, migrations check, pytest)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
@@ -65,8 +87,8 @@ test-postgres: $(VENV)/.installed ## the suite against PostgreSQL (PG_URL, defau
 screenshots: $(VENV)/.installed ## PNGs of the lab and the admin log in docs/screenshots (needs chromium)
 	$(BIN)/python scripts/screenshots.py
 
-bench: $(VENV)/.installed ## load check of the logging path on SQLite and PostgreSQL (prints figures)
-	$(BIN)/python scripts/bench_lab.py
+bench: $(VENV)/.installed ## throughput against Flask and httpbin, nothing lost on reload, two servers behind nginx (QUICK=1: short)
+	$(BIN)/python scripts/bench_serve.py $(if $(QUICK),--quick)
 
 bench-log: $(VENV)/.installed ## the log at a million requests: seeding, heavy vs fresh visitor, bytes, admin (REQUESTS=N)
 	$(BIN)/python scripts/bench_log.py --requests $(or $(REQUESTS),1000000)

@@ -17,8 +17,6 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Value
-from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -170,13 +168,17 @@ def received_stored(cookies):
     return {logged_name(name): stored_value(name, value)[0] for name, value in cookies.items()}
 
 
-def user_agents(texts):
+def user_agents(texts, known=None):
     """
     {text: (row id, browser family)} for a batch's User-Agents: one indexed
     read, and one INSERT for any new ones (parsed once, here). Not cached
-    across requests: pruning may delete rows.
+    across transactions (pruning may delete rows); ``known`` holds those
+    found earlier in this one, and takes the new.
     """
-    texts = set(texts)
+    known = {} if known is None else known
+    texts = set(texts) - known.keys()
+    if not texts:
+        return known
 
     def read(among):
         rows = UserAgent.objects.filter(text__in=among).values_list("text", "id", "family")
@@ -190,7 +192,8 @@ def user_agents(texts):
             ignore_conflicts=True,
         )
         found.update(read(missing))
-    return found
+    known.update(found)
+    return known
 
 
 class Plan:
@@ -435,21 +438,26 @@ def plan(visit, response_cookies, status, salts=None, pending=()):
     return planned
 
 
-def save(plans):
-    """Write plans (one request's, or a batch's) in a fixed number of statements."""
+def save(plans, tallies=None, agents=None):
+    """
+    Write plans (one request's, or a batch's) in a fixed number of statements.
+    Their tallies are upserted last, or added to ``tallies`` for the caller to
+    save once for many requests (the background writer's batch), which also
+    keeps the User-Agents it found in ``agents``.
+    """
     # A row made by one plan of a batch and touched by a later one is in both.
     new = list({id(row): row for p in plans for row in p.new}.values())
     new_ids = {id(row) for row in new}
     dirty = {row.id: row for p in plans for row in p.dirty.values() if id(row) not in new_ids}
     with transaction.atomic(savepoint=False):
-        agents = user_agents(p.user_agent for p in plans)
+        agents = user_agents((p.user_agent for p in plans), agents)
         for p in plans:
             p.request.user_agent_id = agents[p.user_agent][0]
         if new:
             JarCookie.objects.bulk_create(new)
         for p in plans:
             p.request.carried = " ".join(str(row.id) for row in p.carried)
-        Request.objects.bulk_create([p.request for p in plans])
+        _insert_requests([p.request for p in plans])
         changes = []
         for p in plans:
             for row, change in p.changes:
@@ -464,37 +472,79 @@ def save(plans):
                 JarCookie.objects.filter(id=row.id).update(domain=row.domain, path=row.path)
         _save_verdicts(line for p in plans for line, _ in p.judged)
         for visitor_id, fields in _visitor_updates(plans).items():
-            Visitor.objects.filter(id=visitor_id).update(**fields)
+            _update_visitor(visitor_id, fields)
         # Last: the hour's tally rows are shared by every browser, so they are
         # locked for the shortest time.
-        tallies = rollup.Tallies()
+        counts = rollup.Tallies() if tallies is None else tallies
         for p in plans:
-            tallies.update(p.tallies(agents[p.user_agent][1]))
-        tallies.save()
+            counts.update(p.tallies(agents[p.user_agent][1]))
+        if tallies is None:
+            counts.save()
 
 
 def _visitor_updates(plans):
     """
     What each visitor's row takes from these plans (saved in the order they
-    were logged, under the visitor's lock): its latest request, when it came
-    (never moving back: parallel requests finish out of order), and the lines
-    awaiting a verdict.
+    were logged, under the visitor's lock): its latest request, when it came,
+    and the lines awaiting a verdict.
     """
     updates = {}
     for p in plans:
         fields = updates.setdefault(p.visit.visitor.id, {})
-        latest = fields.get("latest_request")
-        if latest is None or p.request.seq > latest.seq:
-            fields["latest_request"] = p.request
-        fields["latest_at"] = max(fields.get("latest_at", p.request.at), p.request.at)
+        latest = fields.get("latest_request_id")
+        if latest is None or p.request.seq > fields["seq"]:
+            fields.update(latest_request_id=p.request.id, seq=p.request.seq)
+        fields["last_logged"] = max(fields.get("last_logged", p.request.at), p.request.at)
         if p.set_cookie_lines:
-            fields.update(awaiting_request=p.request, awaiting_since=p.logged_at)
+            fields.update(awaiting_request_id=p.request.id, awaiting_since=p.logged_at)
         elif p.judged:
-            fields.update(awaiting_request=None, awaiting_since=None)
-    for fields in updates.values():
-        at = Value(fields.pop("latest_at"))
-        fields["last_logged"] = Greatest(Coalesce("last_logged", at), at)
+            fields.update(awaiting_request_id=None, awaiting_since=None)
     return updates
+
+
+REQUEST_FIELDS = [f for f in Request._meta.concrete_fields if f.name != "id"]
+
+
+def _insert_requests(requests):
+    """
+    The requests' rows, ids set. One logged request (the server's case) is one
+    raw INSERT: through bulk_create it cost more than the database's work.
+    """
+    if len(requests) != 1:
+        Request.objects.bulk_create(requests)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in REQUEST_FIELDS)
+    marks = ", ".join(["%s"] * len(REQUEST_FIELDS))
+    table = quote(Request._meta.db_table)
+    request = requests[0]
+    values = [f.get_db_prep_save(f.pre_save(request, True), connection) for f in REQUEST_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", values)
+        request.id = cursor.fetchone()[0]
+    request._state.adding, request._state.db = False, connection.alias
+
+
+def _update_visitor(visitor_id, fields):
+    """
+    One raw UPDATE (every logged request makes one; the ORM's took a third of
+    the write path). last_logged never moves back: parallel requests finish out
+    of order.
+    """
+    quote = connection.ops.quote_name
+    at = connection.ops.adapt_datetimefield_value
+    last = quote("last_logged")
+    sets = [
+        f"{quote('latest_request_id')} = %s",
+        f"{last} = CASE WHEN {last} IS NULL OR {last} < %s THEN %s ELSE {last} END",
+    ]
+    params = [fields["latest_request_id"], at(fields["last_logged"]), at(fields["last_logged"])]
+    if "awaiting_request_id" in fields:
+        sets += [f"{quote('awaiting_request_id')} = %s", f"{quote('awaiting_since')} = %s"]
+        params += [fields["awaiting_request_id"], at(fields["awaiting_since"])]
+    table = quote(Visitor._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE id = %s", [*params, visitor_id])
 
 
 def _save_verdicts(lines):
@@ -513,30 +563,47 @@ def record(visit, response):
     is read again under a lock on the visitor, so two requests never both add
     the same cookie or overwrite each other's changes.
     """
+    with transaction.atomic():
+        return _record(visit, response.cookies, response.status_code, signed_salts(response))
+
+
+def record_batch(entries):
+    """
+    The background writer's batch (``log_writer.Entry``): every request in one
+    transaction, in visitor order so that two server processes take visitor
+    locks in the same order (no deadlock on PostgreSQL), each visitor's
+    requests in the order they came; the tallies in one upsert at the end.
+    """
+    tallies, agents = rollup.Tallies(), {}
+    with transaction.atomic():
+        for entry in sorted(entries, key=lambda e: e.visit.visitor.id):
+            _record(entry.visit, entry.cookies, entry.status, entry.salts, tallies, agents)
+        tallies.save()
+
+
+def _record(visit, cookies, status, salts, tallies=None, agents=None):
+    """record()'s work, inside the caller's transaction."""
     if visit.visitor is None:
         return None
-    with transaction.atomic():
-        # The visitor's lock (PostgreSQL's row lock; SQLite's IMMEDIATE
-        # transaction locks the database) and this request's place in the order.
-        taken = _take_order(visit.visitor)
-        if taken is None:
-            return None  # forgotten meanwhile: nothing to log against
-        order, visit.previous_at, awaiting, since = taken
-        visit.order = visit.visitor.logged = order
-        # Every row this request may touch, read again under the lock: the names
-        # it carried and the exact cookies it sets.
-        cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
-        identities = [issued_identity(m, visit.path) for m in list(response.cookies.values())[:cap]]
-        visit.jar = load_jar(visit.visitor, received_names(visit.received), identities)
-        # Lines are judged by a request that started after their response was
-        # logged: one in flight meanwhile could not have carried them.
-        ready = awaiting is not None and since is not None and visit.at > since
-        pending = _pending_lines(awaiting) if ready else ()
-        planned = plan(
-            visit, response.cookies, response.status_code, signed_salts(response), pending
-        )
-        planned.logged_at = timezone.now()
-        save([planned])
+    # The visitor's lock (PostgreSQL's row lock; SQLite's IMMEDIATE
+    # transaction locks the database) and this request's place in the order.
+    taken = _take_order(visit)
+    if taken is None:
+        return None  # forgotten meanwhile: nothing to log against
+    order, visit.previous_at, awaiting, since = taken
+    visit.order = visit.visitor.logged = order
+    # Every row this request may touch, read again under the lock: the names
+    # it carried and the exact cookies it sets.
+    cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
+    identities = [issued_identity(m, visit.path) for m in list(cookies.values())[:cap]]
+    visit.jar = load_jar(visit.visitor, received_names(visit.received), identities)
+    # Lines are judged by a request that started after their response was
+    # logged: one in flight meanwhile could not have carried them.
+    ready = awaiting is not None and since is not None and visit.at > since
+    pending = _pending_lines(awaiting) if ready else ()
+    planned = plan(visit, cookies, status, salts, pending)
+    planned.logged_at = timezone.now()
+    save([planned], tallies, agents)
     return planned.request
 
 
@@ -556,27 +623,42 @@ def _update_rows(rows):
             cursor.execute(sql, [*values, row.id])
 
 
-def _take_order(visitor):
+def _take_order(visit):
     """
     Under the visitor's lock: (this request's logged order, when the latest
     logged request came, the request whose lines await a verdict and when its
-    response was logged), or None when the visitor is gone.
+    response was logged), or None when the visitor is gone. A request not
+    counted when it came (the background writer's) takes its number here.
     """
+    visitor = visit.visitor
     table = connection.ops.quote_name(Visitor._meta.db_table)
+    sets = "logged = logged + 1"
+    params = [visitor.id]
+    if not visit.seq:
+        # Never moving last_seen back: requests may be written out of order.
+        at = connection.ops.adapt_datetimefield_value(visit.at)
+        latest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+        sets += f", requests = requests + 1, last_seen = {latest}(last_seen, %s)"
+        params.insert(0, at)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET logged = logged + 1 WHERE id = %s "
-            "RETURNING logged, last_logged, awaiting_request_id, awaiting_since",
-            [visitor.id],
+            f"UPDATE {table} SET {sets} WHERE id = %s "
+            "RETURNING logged, last_logged, awaiting_request_id, awaiting_since, requests",
+            params,
         )
         found = cursor.fetchone()
     if found is None:
         return None
-    order, previous, awaiting, since = found
-    return order, _aware(previous), awaiting, _aware(since)
+    order, previous, awaiting, since, requests = found
+    if not visit.seq:
+        visit.seq = requests
+        # When the browser was last here: a cookie missing now was last seen then.
+        visitor.previous_seen = aware_datetime(previous)
+    return order, aware_datetime(previous), awaiting, aware_datetime(since)
 
 
-def _aware(value):
+def aware_datetime(value):
+    """A datetime read by raw SQL as the ORM would give it (SQLite returns text)."""
     if value is not None and connection.vendor == "sqlite":
         # SQLite returns the stored text; the ORM's own converter makes it aware.
         return connection.ops.convert_datetimefield_value(value, None, connection)

@@ -3,7 +3,7 @@ from functools import wraps
 
 from django.conf import settings
 
-from . import cookie_log, visit
+from . import log_writer, visit
 
 VISITOR_MAX_AGE = timedelta(days=365)
 
@@ -30,7 +30,8 @@ def logs_cookies(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        request.visit = visit.build(request)
+        how = log_writer.mode(request)
+        request.visit = visit.build(request, log=how != "off", count=how == "inline")
         response = view(request, *args, **kwargs)
         if request.visit.is_new and response.status_code < 400:
             response.set_cookie(
@@ -41,7 +42,7 @@ def logs_cookies(view):
                 httponly=True,
                 samesite="Lax",
             )
-        cookie_log.record(request.visit, response)
+        log_writer.log(request.visit, response, how)
         return response
 
     return wrapped

@@ -1,7 +1,9 @@
 """Reading a visitor's jar: a few bounded queries, whatever the history."""
 
+from functools import cache
+
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
 
 from .models import JarCookie
 from .site_cookies import reserved_names
@@ -19,22 +21,52 @@ def load_jar(visitor, names, identities=()):
     plant many Paths under one name), the exact cookies it sets (the unique
     index), the rows present last time (a partial index) and the latest issued
     (an index, with a LIMIT).
+
+    One statement, the four reads joined by UNION (a row two reads find
+    comes once), in raw SQL: every
+    logged request reads its jar, and building these four queries through the
+    ORM cost ten times the database's own work.
     """
-    jar = JarCookie.objects.filter(visitor=visitor)
-    rows = {}
+    quote = connection.ops.quote_name
+    table, columns = _table(), _columns()
+
+    def part(where, order="", limit=None):
+        tail = f" ORDER BY {order}" if order else ""
+        tail += f" LIMIT {int(limit)}" if limit else ""
+        return f"SELECT * FROM (SELECT {columns} FROM {table} WHERE {where}{tail}) AS part"
+
+    visitor_is = f"{quote('visitor_id')} = %s"
+    parts, params = [], []
     if names:
-        named = jar.filter(name__in=names).order_by("-present", "-issued_at", "-id")
-        rows.update((r.id, r) for r in named[:NAMED_LIMIT])
+        marks = ", ".join(["%s"] * len(names))
+        order = ", ".join(f"{quote(c)} DESC" for c in ("present", "issued_at", "id"))
+        parts.append(part(f"{visitor_is} AND {quote('name')} IN ({marks})", order, NAMED_LIMIT))
+        params += [visitor.id, *names]
     if identities:
-        exact = Q()
-        for name, domain, path in identities:
-            exact |= Q(name=name, domain=domain, path=path)
-        rows.update((r.id, r) for r in jar.filter(exact))
-    rows.update((r.id, r) for r in jar.filter(present=True)[: settings.COOKIE_LAB_LOG_MAX_COOKIES])
-    rows.update((r.id, r) for r in jar.issued().order_by("-issued_at")[:LATEST_ISSUED])
-    for row in rows.values():
+        one = " AND ".join(f"{quote(c)} = %s" for c in ("name", "domain", "path"))
+        exact = " OR ".join([f"({one})"] * len(identities))
+        parts.append(part(f"{visitor_is} AND ({exact})"))
+        params += [visitor.id, *(value for identity in identities for value in identity)]
+    present = settings.COOKIE_LAB_LOG_MAX_COOKIES
+    parts.append(part(f"{visitor_is} AND {quote('present')}", limit=present))
+    issued = f"{visitor_is} AND {quote('issued_at')} IS NOT NULL"
+    parts.append(part(issued, f"{quote('issued_at')} DESC", LATEST_ISSUED))
+    params += [visitor.id, visitor.id]
+    rows = {}
+    for row in JarCookie.objects.raw(" UNION ".join(parts), params):
         row.visitor = visitor
+        rows.setdefault(row.id, row)
     return rows
+
+
+@cache
+def _table():
+    return connection.ops.quote_name(JarCookie._meta.db_table)
+
+
+@cache
+def _columns():
+    return ", ".join(connection.ops.quote_name(f.column) for f in JarCookie._meta.concrete_fields)
 
 
 # "Forget me" expires at most this many cookies in one response.

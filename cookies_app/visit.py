@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from . import rules
-from .cookie_log import received_names
+from .cookie_log import aware_datetime, received_names
 from .jar import LATEST_ISSUED, load_jar
 from .models import FETCH_SITE_MAX, HOST_MAX, PATH_MAX, Visitor
 from .site_cookies import reserved_names
@@ -96,24 +96,28 @@ class Visit:
         return max(rows, key=lambda r: (r.issued_at, r.id), default=None)
 
 
-def build(request, log=True):
+def build(request, log=True, count=True):
     """
-    The Visit for ``request``. With ``log``, a new browser gets a Visitor and
-    this request its number (one UPDATE); without, nothing is written (the
-    live check). A well-formed id the log does not know (forgotten, pruned or
-    made up) is not adopted: the browser gets a new one.
+    The Visit for ``request``. With ``log``, a new browser gets a Visitor;
+    with ``count`` too, this request takes its number now (one UPDATE), else
+    the log takes it when it writes the request (the background writer).
+    Without ``log``, nothing is written (the live check). A well-formed id the
+    log does not know (forgotten, pruned or made up) is not adopted: the
+    browser gets a new one.
     """
     key = valid_visitor_key(request.COOKIES.get(settings.COOKIE_LAB_VISITOR_COOKIE, ""))
     now = timezone.now()
-    visitor = Visitor.objects.filter(key=key).first() if key else None
+    visitor = _find_visitor(key) if key else None
     is_new = visitor is None
     seq = 0
     if is_new:
         key = uuid.uuid4().hex
         if log:
-            visitor = Visitor.objects.create(key=key, first_seen=now, last_seen=now, requests=1)
-            visitor.previous_seen, seq = None, 1
-    elif log:
+            visitor = Visitor.objects.create(
+                key=key, first_seen=now, last_seen=now, requests=1 if count else 0
+            )
+            visitor.previous_seen, seq = None, 1 if count else 0
+    elif log and count:
         seq = _count_request(visitor, now)
         if seq is None:
             visitor, seq = None, 0  # forgotten meanwhile: this request is not logged
@@ -140,6 +144,32 @@ def build(request, log=True):
             method=request.method,
         ),
     )
+
+
+# What a request reads of its visitor, in the model's field order (as
+# Model.from_db takes them); anything else loads on first use.
+VISITOR_FIELDS = [
+    f.attname
+    for f in Visitor._meta.concrete_fields
+    if f.attname in {"id", "key", "requests", "last_seen", "latest_request_id"}
+]
+
+
+def _find_visitor(key):
+    """The Visitor with this key, or None. Raw SQL: every request asks, at a tenth of the cost."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in VISITOR_FIELDS)
+    table = quote(Visitor._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} WHERE {quote('key')} = %s", [key])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    values = [
+        aware_datetime(v) if n == "last_seen" else v
+        for n, v in zip(VISITOR_FIELDS, found, strict=True)
+    ]
+    return Visitor.from_db(connection.alias, VISITOR_FIELDS, values)
 
 
 def _count_request(visitor, now):

@@ -9,6 +9,7 @@ DJANGO_SECURE        0/1, the TLS-only settings; on by default when DEBUG is off
 COOKIE_LAB_REDACT_PATTERN  regex of cookie names whose values the log never keeps.
 COOKIE_LAB_LOGIN_FAILURE_LIMIT    failed admin logins (one username, one address) before a lockout.
 COOKIE_LAB_LOGIN_COOLOFF_MINUTES  how long that lockout lasts.
+COOKIE_LAB_LOG       background, inline or off: how requests reach the log (see below).
 DJANGO_DEBUG_TOOLBAR 0/1, django-debug-toolbar in development; off unless asked for.
 """
 
@@ -116,6 +117,15 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+if not (DEBUG or TESTING):
+    # Production serves collectstatic's output itself, answered before the rest
+    # of the stack runs (WhiteNoise's documented place: after SecurityMiddleware).
+    # runserver and the test servers serve the app folders as they are.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+
 # django-debug-toolbar only when asked for (DJANGO_DEBUG_TOOLBAR=1, development only):
 # it lays a panel over the lab and its panel switches set djdt* cookies, which
 # the lab would show and log like any other. Tests never load it.
@@ -191,6 +201,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Production serves collectstatic's output through WhiteNoise: hashed names
+# (cached for a year, WhiteNoise's default for them), gzip copies made once at
+# collectstatic. Development and tests read the app folders directly, no
+# manifest needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -303,12 +327,33 @@ COOKIE_LAB_LOG_VALUE_CAP = 1024
 COOKIE_LAB_LOG_MAX_COOKIES = 64
 
 
+# How a request reaches the log (cookies_app/log_writer.py):
+#   background  the response goes out at once; a thread per server process
+#               writes queued requests in batches, one transaction each, and
+#               flushes on graceful shutdown (production's default);
+#   inline      written before the response (development and tests: what a
+#               page shows was logged already);
+#   off         nothing is logged (to measure what logging costs).
+COOKIE_LAB_LOG_MODES = ("background", "inline", "off")
+COOKIE_LAB_LOG = os.environ.get("COOKIE_LAB_LOG") or (
+    "inline" if DEBUG or TESTING else "background"
+)
+if COOKIE_LAB_LOG not in COOKIE_LAB_LOG_MODES:
+    raise ImproperlyConfigured(
+        f"COOKIE_LAB_LOG must be one of {', '.join(COOKIE_LAB_LOG_MODES)}, not {COOKIE_LAB_LOG!r}."
+    )
+# The background writer's bounds: a request waits for room when this many are
+# queued (backpressure, never loss), and a batch holds at most this many.
+COOKIE_LAB_LOG_QUEUE = env_positive_int("COOKIE_LAB_LOG_QUEUE", 1000)
+COOKIE_LAB_LOG_BATCH = 200
+
 # The log is people's browsing history: prune_cookie_log deletes what is older than this.
 COOKIE_LAB_LOG_RETENTION_DAYS = env_positive_int("COOKIE_LAB_LOG_RETENTION_DAYS", 30)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Standard output, where the app server's own lines go too (12-factor logs).
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }

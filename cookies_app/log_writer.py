@@ -1,0 +1,152 @@
+"""
+The background log writer: a response goes out before its log is written.
+
+Each server process has one writer thread and one bounded queue. A request
+hands its Visit and its response's cookies over (``submit``) and returns; the
+thread takes everything queued so far as one batch and writes it in one
+transaction (``cookie_log.record_batch``): one commit, one tally upsert and
+one lock round per batch instead of per request. Under load, batches grow by
+themselves while the previous one is written (group commit); alone, a request
+is written at once.
+
+What can be lost: nothing on a graceful reload or shutdown (SIGHUP, SIGTERM:
+the app server lets the process exit normally, and ``atexit`` drains the
+queue first). A hard kill (SIGKILL, OOM, power loss) loses the requests
+queued and the batch being written: at most ``COOKIE_LAB_LOG_QUEUE`` +
+``COOKIE_LAB_LOG_BATCH`` requests, answered in the last moments (under
+normal load, the time one batch takes to write). A full queue makes the next
+request wait for room (backpressure), never drops it.
+"""
+
+import atexit
+import logging
+import os
+import queue
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from . import cookie_log
+from .setcookie import signed_salts
+
+logger = logging.getLogger(__name__)
+
+# Methods whose answer may name the request just logged (the lab's form
+# redirects to ?sent=N): written before the response, in every mode.
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One request to log: what cookie_log needs of the request and its response."""
+
+    visit: object
+    cookies: dict  # name -> Morsel, as the response sent them
+    status: int
+    salts: dict
+
+
+def entry(visit, response):
+    return Entry(visit, dict(response.cookies), response.status_code, signed_salts(response))
+
+
+class LogWriter:
+    """One process's queue and writer thread (started on first use, again after a fork)."""
+
+    def __init__(self, capacity, batch_size):
+        self.capacity = capacity
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._queue = None
+        self._thread = None
+        self._pid = None
+
+    def submit(self, item):
+        self._started().put(item)  # waits while the queue is full
+
+    def flush(self):
+        """Wait until everything submitted so far is written."""
+        if self._running():
+            self._queue.join()
+
+    def stop(self):
+        """Write what is queued, then end the thread (at exit, and in tests)."""
+        with self._lock:
+            if not self._running():
+                return
+            thread, self._thread = self._thread, None
+            self._queue.put(None)
+        thread.join()
+
+    def _running(self):
+        return self._thread is not None and self._pid == os.getpid()
+
+    def _started(self):
+        with self._lock:
+            if not self._running():
+                # A forked worker inherits no thread: each process starts its own.
+                self._queue = queue.Queue(self.capacity)
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._queue,), name="cookie-log-writer", daemon=True
+                )
+                self._thread.start()
+            return self._queue
+
+    def _run(self, jobs):
+        try:
+            while True:
+                batch = [jobs.get()]
+                while len(batch) < self.batch_size:
+                    try:
+                        batch.append(jobs.get_nowait())
+                    except queue.Empty:
+                        break
+                stop = None in batch
+                self._write([item for item in batch if item is not None])
+                for _ in batch:
+                    jobs.task_done()
+                if stop:
+                    return
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _write(self, batch):
+        if not batch:
+            return
+        try:
+            cookie_log.record_batch(batch)
+        except Exception:
+            # One request the database refuses must not take its batch with it:
+            # write them one by one, and report the ones that still fail.
+            logger.warning("A log batch of %d failed; writing its requests one by one.", len(batch))
+            for item in batch:
+                try:
+                    cookie_log.record_batch([item])
+                except Exception:
+                    logger.exception("A request could not be logged (visitor %s).", item.visit.key)
+
+
+writer = LogWriter(settings.COOKIE_LAB_LOG_QUEUE, settings.COOKIE_LAB_LOG_BATCH)
+# Runs when a worker exits normally (granian and gunicorn both let workers exit
+# normally on a graceful reload or shutdown); daemon threads still run then.
+atexit.register(writer.stop)
+
+
+def mode(request):
+    """How this request is logged: COOKIE_LAB_LOG, except that a form's answer is written first."""
+    configured = settings.COOKIE_LAB_LOG
+    if configured == "background" and request.method in UNSAFE_METHODS:
+        return "inline"
+    return configured
+
+
+def log(visit, response, how):
+    if how == "background":
+        writer.submit(entry(visit, response))
+    elif how == "inline":
+        # What this process queued before comes first, as the browser sent it.
+        writer.flush()
+        cookie_log.record(visit, response)

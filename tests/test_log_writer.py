@@ -1,0 +1,150 @@
+"""
+The background log writer, in process: requests go through the real view
+stack with COOKIE_LAB_LOG=background, the writer thread writes them to the
+real database on its own connection (so these tests commit: transaction=True).
+"""
+
+import threading
+from dataclasses import replace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cookies_app import cookie_log, log_writer
+from cookies_app.models import CookieChange, JarCookie, Request, Visitor
+
+from .conftest import set_cookie_form
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def background(settings):
+    settings.COOKIE_LAB_LOG = "background"
+    yield log_writer.writer
+    log_writer.writer.stop()
+
+
+def visitor_of(client):
+    return Visitor.objects.get(key=client.cookies["cookielab_visitor"].value)
+
+
+def test_requests_are_logged_after_their_response_in_order(background, client):
+    client.cookies["flavor"] = "chip"
+    for _ in range(5):
+        assert client.get("/api/cookies").status_code == 200
+    background.flush()
+
+    visitor = visitor_of(client)
+    seqs = list(
+        Request.objects.filter(visitor=visitor).order_by("seq").values_list("seq", flat=True)
+    )
+    assert seqs == [1, 2, 3, 4, 5]
+    assert (visitor.requests, visitor.logged) == (5, 5)
+    assert visitor.latest_request.seq == 5
+    row = JarCookie.objects.get(visitor=visitor, name="flavor")
+    assert row.value == "chip" and row.present
+
+
+def test_the_view_does_not_wait_for_the_log(background, client):
+    client.get("/api/cookies")
+    background.flush()
+    # Hold the writer inside a batch: the next answers still come.
+    entered, release = threading.Event(), threading.Event()
+    original = cookie_log.record_batch
+
+    def slow(batch):
+        entered.set()
+        release.wait(10)
+        original(batch)
+
+    cookie_log.record_batch = slow
+    try:
+        client.get("/api/cookies")
+        assert entered.wait(10)
+        for _ in range(3):
+            assert client.get("/api/cookies").status_code == 200
+        assert Request.objects.filter(visitor=visitor_of(client)).count() == 1
+    finally:
+        release.set()
+        cookie_log.record_batch = original
+    background.flush()
+    assert Request.objects.filter(visitor=visitor_of(client)).count() == 5
+
+
+def test_a_batch_is_one_transaction_with_one_tally_upsert(background, client):
+    client.get("/api/cookies")
+    background.flush()
+    visit_entries = []
+    original = log_writer.writer.submit
+    log_writer.writer.submit = visit_entries.append  # collect instead of queueing
+    try:
+        for _ in range(4):
+            client.get("/api/cookies")
+    finally:
+        log_writer.writer.submit = original
+
+    with CaptureQueriesContext(connection) as queries:
+        cookie_log.record_batch(visit_entries)
+
+    sql = [q["sql"] for q in queries]
+    assert sum(s.startswith('INSERT INTO "cookies_app_tally"') for s in sql) == 1
+    assert Request.objects.filter(visitor=visitor_of(client)).count() == 5
+
+
+def test_one_refused_request_does_not_lose_its_batch(background, client, other_client):
+    client.get("/api/cookies")
+    other_client.get("/api/cookies")
+    background.flush()
+    entries = []
+    original = log_writer.writer.submit
+    log_writer.writer.submit = entries.append
+    try:
+        client.get("/api/cookies")
+        other_client.get("/api/cookies")
+    finally:
+        log_writer.writer.submit = original
+    # The database refuses one of them (a status its CHECK constraint refuses).
+    entries[0] = replace(entries[0], status=-1)
+
+    log_writer.writer._write(entries)
+
+    assert Request.objects.filter(visitor=entries[0].visit.visitor).count() == 1
+    assert Request.objects.filter(visitor=entries[1].visit.visitor).count() == 2
+
+
+def test_a_form_post_is_logged_before_its_answer(background, client, lab_url):
+    client.get(lab_url)
+    background.flush()
+    response = client.post(lab_url, set_cookie_form(key="flavor"))
+
+    assert response.status_code == 303
+    # No flush: the answer names the request, which is on record already.
+    page = client.get(response["Location"])
+    assert b"Set-Cookie: flavor=chip" in page.content
+    assert CookieChange.objects.filter(cookie__name="flavor").exists()
+
+
+def test_stop_writes_what_is_queued(background, client):
+    for _ in range(3):
+        client.get("/api/cookies")
+    background.stop()
+
+    assert Request.objects.count() == 3
+
+
+def test_logging_off_writes_nothing(settings, client):
+    settings.COOKIE_LAB_LOG = "off"
+    client.cookies["flavor"] = "chip"
+    response = client.get("/api/cookies")
+
+    assert response.json() == {"cookies": {"flavor": "chip"}}
+    assert (Visitor.objects.count(), Request.objects.count()) == (0, 0)
+
+
+@pytest.fixture
+def other_client():
+    from django.test import Client
+
+    return Client()
