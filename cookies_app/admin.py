@@ -557,8 +557,9 @@ class VisitorAdmin(ReadOnlyLogAdmin):
 
     ordering = ["-id"]
     change_form_template = "admin/cookies_app/visitor_change_form.html"
-    # The write path's bookkeeping for round-trip verdicts: nothing to read here.
-    bookkeeping = ("awaiting_request", "awaiting_since")
+    # The write path's bookkeeping (round-trip verdicts, the unchanged-request
+    # fingerprint): nothing to read here.
+    bookkeeping = ("awaiting_request", "awaiting_since", "jar_digest", "carried")
 
     def get_readonly_fields(self, request, obj=None):
         return [f for f in super().get_readonly_fields(request, obj) if f not in self.bookkeeping]

@@ -4,6 +4,7 @@ behaviour, the default, and where MDN and RFC 6265bis say so.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.utils.html import format_html
 
@@ -107,6 +108,8 @@ ATTRIBUTES = {
 }
 
 
+@cache
 def help_html(name):
+    """The help of one attribute, as markup: the same for every page, built once."""
     attribute = ATTRIBUTES.get(name)
     return attribute.help_html() if attribute else ""

@@ -7,6 +7,7 @@ writes one. Sensitive values never reach a table in clear, and every text is
 capped to its column before the database.
 """
 
+import json
 import math
 import re
 from collections import Counter
@@ -214,6 +215,9 @@ class Plan:
         self.request = None
         # When the response was logged: lines wait for a request that starts later.
         self.logged_at = visit.at
+        # The request's fingerprint, kept on the visitor when it is the latest
+        # logged; "" when unknown (a replay, the seeding command).
+        self.fingerprint = ""
 
     def change(self, row, kind, **fields):
         self.changes.append(
@@ -367,6 +371,12 @@ class Plan:
             line.verdict = found.status.value
             self.judged.append((line, found.status.value))
 
+    def carried_ids(self):
+        return " ".join(str(row.id) for row in self.carried)
+
+    def carried_names(self):
+        return [row.name for row in self.carried]
+
     @property
     def set_cookie_lines(self):
         return [(row.name, c) for row, c in self.changes if c.kind in SET_COOKIE_KINDS]
@@ -376,13 +386,54 @@ class Plan:
         counts = rollup.request_tallies(
             self.visit,
             family,
-            [row.name for row in self.carried],
+            self.carried_names(),
             appeared,
             self.set_cookie_lines,
         )
         for line, status in self.judged:
             counts.daily(line.at, rollup.Panel.VERDICT, status)
         return counts
+
+
+class Unchanged(Plan):
+    """
+    A request with the latest logged request's fingerprint, nothing to judge
+    and nothing issued: it carries the same jar rows and changes none. Logged
+    without reading the jar (most of a busy server's requests).
+    """
+
+    def __init__(self, visit, status, carried_ids, digest):
+        self.visit = visit
+        self.jar, self.by_name, self.new, self.dirty = {}, {}, [], {}
+        self.changes, self.carried, self.renamed, self.judged = [], [], [], []
+        self.logged_at = visit.at
+        self.fingerprint = digest
+        self._carried_ids = carried_ids
+        self.request = request_row(visit, status)
+        self.user_agent = capped(visit.user_agent, USER_AGENT_MAX)
+
+    def carried_ids(self):
+        return self._carried_ids
+
+    def carried_names(self):
+        return list(dict.fromkeys(received_names(self.visit.received)))
+
+
+FINGERPRINT_SALT = "cookies_app.cookie_log.fingerprint"
+
+
+def fingerprint(visit):
+    """
+    A keyed digest of what decides how a request changes its jar: where it
+    went (scheme, host, path, method, Sec-Fetch-Site) and the cookies it
+    carried, as many as the log keeps. Keyed like the redaction, so the
+    visitor row never holds a guessable digest of cookie values.
+    """
+    context = visit.base_context
+    items = list(visit.received.items())[: settings.COOKIE_LAB_LOG_MAX_COOKIES]
+    parts = [context.scheme, context.host, context.path, context.method, context.fetch_site, items]
+    text = json.dumps(parts, separators=(",", ":"))
+    return salted_hmac(FINGERPRINT_SALT, text, algorithm="sha256").hexdigest()[:32]
 
 
 def predicted_drops(row, context):
@@ -414,16 +465,29 @@ def plan(visit, response_cookies, status, salts=None, pending=()):
         if seen.name in logged:
             continue  # two names equal once capped: the first stands for both
         logged.add(seen.name)
-        row = planned.receive(seen)
+        if visit.late:
+            # Older than a request logged already (another server process wrote
+            # that first): it tells what it carried, not what the jar holds now.
+            row = planned.find(seen.name, value=seen.value)
+            if row is None:
+                continue
+        else:
+            row = planned.receive(seen)
         if id(row) not in carried:
             carried.add(id(row))
             planned.carried.append(row)
     for row in list(planned.jar.values()):
-        if row.present and id(row) not in carried:
+        if row.present and id(row) not in carried and not visit.late:
             planned.missing(row)
     for morsel in list(response_cookies.values())[:cap]:
         planned.issue(morsel, salts or {})
-    planned.request = Request(
+    planned.request = request_row(visit, status)
+    planned.user_agent = capped(visit.user_agent, USER_AGENT_MAX)
+    return planned
+
+
+def request_row(visit, status):
+    return Request(
         visitor=visit.visitor,
         seq=visit.seq,
         at=visit.at,
@@ -432,10 +496,8 @@ def plan(visit, response_cookies, status, salts=None, pending=()):
         path=visit.path,
         status=status,
         fetch_site=visit.fetch_site,
-        cookie_count=min(len(items), 2**15 - 1),
+        cookie_count=min(len(visit.received), 2**15 - 1),
     )
-    planned.user_agent = capped(visit.user_agent, USER_AGENT_MAX)
-    return planned
 
 
 def save(plans, tallies=None, agents=None):
@@ -456,7 +518,7 @@ def save(plans, tallies=None, agents=None):
         if new:
             JarCookie.objects.bulk_create(new)
         for p in plans:
-            p.request.carried = " ".join(str(row.id) for row in p.carried)
+            p.request.carried = p.carried_ids()
         _insert_requests([p.request for p in plans])
         changes = []
         for p in plans:
@@ -499,6 +561,9 @@ def _visitor_updates(plans):
             fields.update(awaiting_request_id=p.request.id, awaiting_since=p.logged_at)
         elif p.judged:
             fields.update(awaiting_request_id=None, awaiting_since=None)
+        if not p.visit.late:
+            # What the next request compares itself with: the jar as this one left it.
+            fields.update(jar_digest=p.fingerprint, carried=p.request.carried)
     return updates
 
 
@@ -542,6 +607,9 @@ def _update_visitor(visitor_id, fields):
     if "awaiting_request_id" in fields:
         sets += [f"{quote('awaiting_request_id')} = %s", f"{quote('awaiting_since')} = %s"]
         params += [fields["awaiting_request_id"], at(fields["awaiting_since"])]
+    if "jar_digest" in fields:
+        sets += [f"{quote('jar_digest')} = %s", f"{quote('carried')} = %s"]
+        params += [fields["jar_digest"], fields["carried"]]
     table = quote(Visitor._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE id = %s", [*params, visitor_id])
@@ -590,18 +658,24 @@ def _record(visit, cookies, status, salts, tallies=None, agents=None):
     taken = _take_order(visit)
     if taken is None:
         return None  # forgotten meanwhile: nothing to log against
-    order, visit.previous_at, awaiting, since = taken
+    order, visit.previous_at, awaiting, since, digest, carried = taken
     visit.order = visit.visitor.logged = order
-    # Every row this request may touch, read again under the lock: the names
-    # it carried and the exact cookies it sets.
-    cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
-    identities = [issued_identity(m, visit.path) for m in list(cookies.values())[:cap]]
-    visit.jar = load_jar(visit.visitor, received_names(visit.received), identities)
+    visit.late = visit.previous_at is not None and visit.at < visit.previous_at
     # Lines are judged by a request that started after their response was
     # logged: one in flight meanwhile could not have carried them.
     ready = awaiting is not None and since is not None and visit.at > since
-    pending = _pending_lines(awaiting) if ready else ()
-    planned = plan(visit, cookies, status, salts, pending)
+    unchanged = not (cookies or ready or visit.late) and digest
+    if unchanged and digest == fingerprint(visit):
+        planned = Unchanged(visit, status, carried, digest)
+    else:
+        # Every row this request may touch, read again under the lock: the
+        # names it carried and the exact cookies it sets.
+        cap = settings.COOKIE_LAB_LOG_MAX_COOKIES
+        identities = [issued_identity(m, visit.path) for m in list(cookies.values())[:cap]]
+        visit.jar = load_jar(visit.visitor, received_names(visit.received), identities)
+        pending = _pending_lines(awaiting) if ready else ()
+        planned = plan(visit, cookies, status, salts, pending)
+        planned.fingerprint = fingerprint(visit)
     planned.logged_at = timezone.now()
     save([planned], tallies, agents)
     return planned.request
@@ -643,18 +717,19 @@ def _take_order(visit):
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {sets} WHERE id = %s "
-            "RETURNING logged, last_logged, awaiting_request_id, awaiting_since, requests",
+            "RETURNING logged, last_logged, awaiting_request_id, awaiting_since, requests, "
+            "jar_digest, carried",
             params,
         )
         found = cursor.fetchone()
     if found is None:
         return None
-    order, previous, awaiting, since, requests = found
+    order, previous, awaiting, since, requests, digest, carried = found
     if not visit.seq:
         visit.seq = requests
         # When the browser was last here: a cookie missing now was last seen then.
         visitor.previous_seen = aware_datetime(previous)
-    return order, aware_datetime(previous), awaiting, aware_datetime(since)
+    return order, aware_datetime(previous), awaiting, aware_datetime(since), digest, carried
 
 
 def aware_datetime(value):

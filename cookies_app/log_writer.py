@@ -34,7 +34,8 @@ from .setcookie import signed_salts
 logger = logging.getLogger(__name__)
 
 # Methods whose answer may name the request just logged (the lab's form
-# redirects to ?sent=N): written before the response, in every mode.
+# redirects to ?sent=N): counted when they come and written before the
+# response, in every mode.
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -144,6 +145,11 @@ def mode(request):
 
 
 def log(visit, response, how):
+    if how == "background" and response.cookies:
+        # A response that sets cookies changes the jar: written before the
+        # browser can send its next request, to whichever server process, so
+        # that no process writes an older request after it unnoticed.
+        how = "inline"
     if how == "background":
         writer.submit(entry(visit, response))
     elif how == "inline":

@@ -92,6 +92,11 @@ class Visitor(models.Model):
     awaiting_since = models.DateTimeField(
         null=True, blank=True, help_text="When that response was logged."
     )
+    # The latest logged request's fingerprint (cookie_log.fingerprint) and the
+    # jar rows it carried: a request with the same fingerprint and nothing to
+    # judge or issue changes nothing, and is logged without reading the jar.
+    jar_digest = models.CharField(max_length=32, blank=True, default="")
+    carried = models.TextField(blank=True, default="")
 
     objects = VisitorQuerySet.as_manager()
 

@@ -56,6 +56,9 @@ class Visit:
     # When the browser's latest logged request came (None: a new browser):
     # read under the visitor's lock when this request is written.
     previous_at: datetime | None = None
+    # Written after a request that came later (another server process logged
+    # that one first): it must not roll the jar back.
+    late: bool = False
 
     @cached_property
     def jar(self):

@@ -467,3 +467,104 @@ def test_a_long_run_of_jwt_starts_is_not_a_jwt():
     from cookies_app.cookie_log import looks_like_credential
 
     assert looks_like_credential("eyJ" * 3000) is False
+
+
+def jar_reads(queries):
+    return [q["sql"] for q in queries if 'FROM "cookies_app_jarcookie"' in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_an_unchanged_request_is_logged_without_reading_the_jar(client):
+    client.cookies["flavor"] = "chip"
+    client.get("/api/cookies")  # new browser: its id is issued
+    client.get("/api/cookies")  # the jar as it stands: the fingerprint kept
+    rows_before = list(JarCookie.objects.values_list("id", "value", "present", "run_from"))
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/cookies")
+
+    assert jar_reads(queries) == []
+    last, previous = Request.objects.order_by("-seq")[:2]
+    # The same cookies carried, and the jar as the full path would leave it.
+    assert last.carried == previous.carried and last.carried
+    assert list(JarCookie.objects.values_list("id", "value", "present", "run_from")) == rows_before
+    assert jar("flavor").times_seen == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "differs",
+    [
+        {"cookie": ("flavor", "mint")},
+        {"cookie": ("extra", "1")},
+        {"path": "/api/cookies/export"},
+        {"header": {"HTTP_SEC_FETCH_SITE": "cross-site"}},
+    ],
+    ids=["value", "new cookie", "path", "fetch-site"],
+)
+def test_anything_that_may_change_the_jar_reads_it(client, differs):
+    client.cookies["flavor"] = "chip"
+    client.get("/api/cookies")
+    client.get("/api/cookies")
+    if "cookie" in differs:
+        name, value = differs["cookie"]
+        client.cookies[name] = value
+
+    before = Visitor.objects.get().jar_digest
+
+    client.get(differs.get("path", "/api/cookies"), **differs.get("header", {}))
+
+    # The full path ran: it keeps this request's own fingerprint for the next.
+    assert Visitor.objects.get().jar_digest not in ("", before)
+
+
+@pytest.mark.django_db
+def test_lines_awaiting_a_verdict_are_judged_not_skipped(client):
+    client.get("/api/cookies")
+    client.get("/api/cookies/set", {"flavor": "chip"})
+    client.get("/api/cookies")  # carries flavor: judges the line
+
+    [line] = CookieChange.objects.filter(cookie__name="flavor", kind="issued")
+    assert line.verdict == "kept"
+
+
+@pytest.mark.django_db
+def test_the_fingerprint_is_keyed_and_reveals_no_value(client, settings):
+    client.cookies["flavor"] = "secret-chip-recipe"
+    client.get("/api/cookies")
+    client.get("/api/cookies")
+    visitor = Visitor.objects.get()
+    settings.SECRET_KEY = "another key entirely, for this test only"
+    other = cookie_log.fingerprint(visit.build(_request_like(client), log=False))
+
+    assert len(visitor.jar_digest) == 32 and "chip" not in visitor.jar_digest
+    assert other != visitor.jar_digest
+
+
+def _request_like(client):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/api/cookies")
+    request.COOKIES = {name: morsel.value for name, morsel in client.cookies.items()}
+    return request
+
+
+@pytest.mark.django_db
+def test_a_late_request_does_not_roll_the_jar_back(client):
+    """Two server processes: the older request is written after the newer one."""
+    client.cookies["n"] = "1"
+    client.get("/api/cookies")
+    client.get("/api/cookies")
+    client.cookies["n"] = "1"
+    older = visit.build(_request_like(client), count=False)
+    client.cookies["n"] = "2"
+    client.get("/api/cookies")  # newer, logged first: n=2
+
+    cookie_log.record(older, HttpResponse())  # then the older one
+
+    row = jar("n")
+    assert (row.value, row.present) == ("2", True)
+    assert kinds("n") == ["appeared", "changed"]
+    assert Request.objects.count() == 4  # the late one is on record all the same
+    late = Request.objects.order_by("-id").first()
+    assert str(row.id) in late.carried.split()

@@ -148,3 +148,23 @@ def other_client():
     from django.test import Client
 
     return Client()
+
+
+def test_a_response_that_sets_cookies_is_written_before_it_goes(background, client):
+    client.get("/api/cookies")
+    background.flush()
+
+    queued = []
+    original = log_writer.writer.submit
+    log_writer.writer.submit = queued.append  # what goes to the queue stays there
+    try:
+        client.get("/api/cookies/set", {"flavor": "chip"})
+        client.get("/api/cookies")
+    finally:
+        log_writer.writer.submit = original
+
+    # Written in the request, so no server process can write an older request
+    # of this browser after it unnoticed; the plain read went to the queue.
+    assert JarCookie.objects.filter(name="flavor", issued_value="chip").exists()
+    assert Request.objects.filter(visitor=visitor_of(client)).count() == 2
+    assert [e.visit.path for e in queued] == ["/api/cookies"]
