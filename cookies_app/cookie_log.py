@@ -632,25 +632,15 @@ def record(visit, response):
     the same cookie or overwrite each other's changes.
     """
     with transaction.atomic():
-        return _record(visit, response.cookies, response.status_code, signed_salts(response))
+        return record_entry(visit, response.cookies, response.status_code, signed_salts(response))
 
 
-def record_batch(entries):
+def record_entry(visit, cookies, status, salts, tallies=None, agents=None):
     """
-    The background writer's batch (``log_writer.Entry``): every request in one
-    transaction, in visitor order so that two server processes take visitor
-    locks in the same order (no deadlock on PostgreSQL), each visitor's
-    requests in the order they came; the tallies in one upsert at the end.
+    record()'s work, inside the caller's transaction (also the batch's, for a
+    request that may change the jar): ``tallies`` and ``agents`` gather what
+    the caller saves once.
     """
-    tallies, agents = rollup.Tallies(), {}
-    with transaction.atomic():
-        for entry in sorted(entries, key=lambda e: e.visit.visitor.id):
-            _record(entry.visit, entry.cookies, entry.status, entry.salts, tallies, agents)
-        tallies.save()
-
-
-def _record(visit, cookies, status, salts, tallies=None, agents=None):
-    """record()'s work, inside the caller's transaction."""
     if visit.visitor is None:
         return None
     # The visitor's lock (PostgreSQL's row lock; SQLite's IMMEDIATE

@@ -4,7 +4,7 @@ The background log writer: a response goes out before its log is written.
 Each server process has one writer thread and one bounded queue. A request
 hands its Visit and its response's cookies over (``submit``) and returns; the
 thread takes everything queued so far as one batch and writes it in one
-transaction (``cookie_log.record_batch``): one commit, one tally upsert and
+transaction (``log_batch.record_batch``): one commit, one tally upsert and
 one lock round per batch instead of per request. Under load, batches grow by
 themselves while the previous one is written (group commit); alone, a request
 is written at once.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from . import cookie_log
+from . import cookie_log, log_batch
 from .setcookie import signed_salts
 
 logger = logging.getLogger(__name__)
@@ -118,14 +118,14 @@ class LogWriter:
         if not batch:
             return
         try:
-            cookie_log.record_batch(batch)
+            log_batch.record_batch(batch)
         except Exception:
             # One request the database refuses must not take its batch with it:
             # write them one by one, and report the ones that still fail.
             logger.warning("A log batch of %d failed; writing its requests one by one.", len(batch))
             for item in batch:
                 try:
-                    cookie_log.record_batch([item])
+                    log_batch.record_batch([item])
                 except Exception:
                     logger.exception("A request could not be logged (visitor %s).", item.visit.key)
 

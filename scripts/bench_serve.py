@@ -65,8 +65,10 @@ NGINX = "/usr/sbin/nginx"
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 VISITOR_COOKIE = "cookielab_visitor"
-# Five cookies of 20-character values, the same on every request of every server.
-COOKIES = {f"c{i}": f"cookie-value-{i:07d}" for i in range(5)}
+# Five cookies, the same on every request of every server: the tutorial's own
+# username=root (which the Flask app sets on every answer and the lab on a
+# first visit: a returning browser carries it) and four of 20-character values.
+COOKIES = {"username": "root", **{f"c{i}": f"cookie-value-{i:07d}" for i in range(1, 5)}}
 COOKIE_HEADER = "; ".join(f"{name}={value}" for name, value in COOKIES.items())
 LOGGED_COOKIES = len(COOKIES) + 1  # and the visitor id
 WRK_THREADS, WRK_CONNECTIONS = 2, 32

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cookies_app import cookie_log, log_writer
+from cookies_app import log_batch, log_writer
 from cookies_app.models import CookieChange, JarCookie, Request, Visitor
 
 from .conftest import set_cookie_form
@@ -52,14 +52,14 @@ def test_the_view_does_not_wait_for_the_log(background, client):
     background.flush()
     # Hold the writer inside a batch: the next answers still come.
     entered, release = threading.Event(), threading.Event()
-    original = cookie_log.record_batch
+    original = log_batch.record_batch
 
     def slow(batch):
         entered.set()
         release.wait(10)
         original(batch)
 
-    cookie_log.record_batch = slow
+    log_batch.record_batch = slow
     try:
         client.get("/api/cookies")
         assert entered.wait(10)
@@ -68,7 +68,7 @@ def test_the_view_does_not_wait_for_the_log(background, client):
         assert Request.objects.filter(visitor=visitor_of(client)).count() == 1
     finally:
         release.set()
-        cookie_log.record_batch = original
+        log_batch.record_batch = original
     background.flush()
     assert Request.objects.filter(visitor=visitor_of(client)).count() == 5
 
@@ -86,7 +86,7 @@ def test_a_batch_is_one_transaction_with_one_tally_upsert(background, client):
         log_writer.writer.submit = original
 
     with CaptureQueriesContext(connection) as queries:
-        cookie_log.record_batch(visit_entries)
+        log_batch.record_batch(visit_entries)
 
     sql = [q["sql"] for q in queries]
     assert sum(s.startswith('INSERT INTO "cookies_app_tally"') for s in sql) == 1

@@ -1,0 +1,189 @@
+"""
+The background writer's batch: many requests in one transaction, and the
+common case -- a browser sending the same cookies to the same page again --
+in a fixed number of statements whatever the batch size.
+
+A batch's visitors are locked with one read (in id order: two server
+processes never deadlock). A browser whose queued requests all match the
+fingerprint of its latest logged one, with nothing to judge, issue or roll
+back, changed nothing: its requests become rows of one multi-row INSERT and
+its visitor row one UPDATE of an executemany. Any other browser's requests go
+through the full write path (``cookie_log.record_entry``) one by one, in order.
+
+Fewer statements matter twice here: each costs a round trip, and in a server
+process each hands Python's GIL to the request thread and waits to get it back.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+
+from . import rollup
+from .cookie_log import (
+    REQUEST_FIELDS,
+    aware_datetime,
+    fingerprint,
+    received_names,
+    record_entry,
+    request_row,
+    user_agents,
+)
+from .models import USER_AGENT_MAX, Visitor
+from .text import capped
+
+STATE_COLUMNS = (
+    "id",
+    "logged",
+    "requests",
+    "last_logged",
+    "awaiting_request_id",
+    "awaiting_since",
+    "jar_digest",
+    "carried",
+)
+
+
+@dataclass
+class VisitorState:
+    """A visitor row as the batch found it, under its lock."""
+
+    id: int
+    logged: int
+    requests: int
+    last_logged: datetime | None
+    awaiting_request_id: int | None
+    awaiting_since: datetime | None
+    jar_digest: str
+    carried: str
+
+
+def record_batch(entries):
+    """Log ``log_writer.Entry`` items in one transaction; the tallies in one upsert."""
+    groups = {}
+    for entry in entries:
+        if entry.visit.visitor is not None:
+            groups.setdefault(entry.visit.visitor.id, []).append(entry)
+    tallies, agents = rollup.Tallies(), {}
+    with transaction.atomic():
+        states = _lock(sorted(groups))
+        unchanged = []
+        for visitor_id in sorted(groups):
+            state = states.get(visitor_id)
+            if state is None:
+                continue  # forgotten meanwhile: nothing to log against
+            group = groups[visitor_id]
+            if _all_unchanged(state, group):
+                unchanged.append((state, group))
+            else:
+                for e in group:
+                    record_entry(e.visit, e.cookies, e.status, e.salts, tallies, agents)
+        if unchanged:
+            _save_unchanged(unchanged, tallies, agents)
+        tallies.save()
+
+
+def _lock(visitor_ids):
+    """{id: VisitorState}: one read, taking every row's lock (SQLite's IMMEDIATE
+    transaction holds the whole database already)."""
+    if not visitor_ids:
+        return {}
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in STATE_COLUMNS)
+    marks = ", ".join(["%s"] * len(visitor_ids))
+    sql = f"SELECT {columns} FROM {quote(Visitor._meta.db_table)} WHERE id IN ({marks}) ORDER BY id"
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, visitor_ids)
+        rows = cursor.fetchall()
+    states = {}
+    for row in rows:
+        state = VisitorState(*row)
+        state.last_logged = aware_datetime(state.last_logged)
+        state.awaiting_since = aware_datetime(state.awaiting_since)
+        states[state.id] = state
+    return states
+
+
+def _all_unchanged(state, group):
+    """
+    Whether each of a browser's queued requests, in order, changes nothing:
+    the fingerprint of its latest logged request, no response cookies, no
+    lines ready for a verdict, not older than what is logged. Numbers them.
+    """
+    if not state.jar_digest:
+        return False
+    previous, numbers = state.last_logged, []
+    for number, entry in enumerate(group, 1):
+        visit = entry.visit
+        ready = state.awaiting_request_id is not None and (
+            state.awaiting_since is not None and visit.at > state.awaiting_since
+        )
+        late = previous is not None and visit.at < previous
+        if entry.cookies or ready or late or visit.seq:
+            return False
+        if fingerprint(visit) != state.jar_digest:
+            return False
+        numbers.append((visit, state.requests + number, state.logged + number, previous))
+        previous = visit.at if previous is None else max(previous, visit.at)
+    # Only now, all being unchanged: the full path numbers requests itself.
+    for visit, seq, order, previous in numbers:
+        visit.seq, visit.order, visit.previous_at = seq, order, previous
+    return True
+
+
+def _save_unchanged(unchanged, tallies, agents):
+    """The requests' rows in one statement, their visitors' rows in another."""
+    texts = [capped(e.visit.user_agent, USER_AGENT_MAX) for _, group in unchanged for e in group]
+    agents = user_agents(texts, agents)
+    rows, visitors = [], []
+    for state, group in unchanged:
+        for entry in group:
+            visit = entry.visit
+            request = request_row(visit, entry.status)
+            request.carried = state.carried
+            request.user_agent_id, family = agents[capped(visit.user_agent, USER_AGENT_MAX)]
+            rows.append(request)
+            names = list(dict.fromkeys(received_names(visit.received)))
+            tallies.update(rollup.request_tallies(visit, family, names, [], []))
+        last = group[-1].visit
+        latest = max(e.visit.at for e in group)
+        visitors.append((state, last.seq, last.order, latest))
+    _insert(rows)
+    _update_visitors(visitors)
+
+
+def _insert(requests):
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in REQUEST_FIELDS)
+    marks = ", ".join(["%s"] * len(REQUEST_FIELDS))
+    table = quote(REQUEST_FIELDS[0].model._meta.db_table)
+    params = [
+        [f.get_db_prep_save(f.pre_save(r, True), connection) for f in REQUEST_FIELDS]
+        for r in requests
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", params)
+
+
+def _update_visitors(visitors):
+    """Counters, times (never moving back) and the latest request, found by its number."""
+    quote = connection.ops.quote_name
+    at = connection.ops.adapt_datetimefield_value
+    latest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    request_table = quote(REQUEST_FIELDS[0].model._meta.db_table)
+    last = quote("last_logged")
+    sql = (
+        f"UPDATE {quote(Visitor._meta.db_table)} SET logged = %s, requests = %s, "
+        f"last_seen = {latest}(last_seen, %s), "
+        f"{last} = CASE WHEN {last} IS NULL OR {last} < %s THEN %s ELSE {last} END, "
+        f"latest_request_id = (SELECT id FROM {request_table} "
+        f"WHERE visitor_id = %s AND seq = %s) WHERE id = %s"
+    )
+    params = [
+        [order, seq, at(when), at(when), at(when), state.id, seq, state.id]
+        for state, seq, order, when in visitors
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
