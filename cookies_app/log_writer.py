@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection
 
 from . import cookie_log, log_batch
 from .setcookie import signed_salts
@@ -82,14 +82,16 @@ class LogWriter:
         thread.join()
 
     def _running(self):
-        return self._thread is not None and self._pid == os.getpid()
+        return self._thread is not None and self._pid == os.getpid() and self._thread.is_alive()
 
     def _started(self):
         with self._lock:
+            if self._pid != os.getpid():
+                # A forked worker inherits no thread: each process has its own queue.
+                self._queue, self._pid, self._thread = queue.Queue(self.capacity), os.getpid(), None
             if not self._running():
-                # A forked worker inherits no thread: each process starts its own.
-                self._queue = queue.Queue(self.capacity)
-                self._pid = os.getpid()
+                # First use, or the thread died: a queue nobody drains would block
+                # every request once full.
                 self._thread = threading.Thread(
                     target=self._run, args=(self._queue,), name="cookie-log-writer", daemon=True
                 )
@@ -117,6 +119,9 @@ class LogWriter:
     def _write(self, batch):
         if not batch:
             return
+        # What Django does around each request: drop a connection that broke
+        # or outlived CONN_MAX_AGE, so one database restart is not every batch's error.
+        close_old_connections()
         try:
             log_batch.record_batch(batch)
         except Exception:
