@@ -57,20 +57,27 @@ run: $(VENV)/.installed ## set up (SQLite, migrations, local admin) and serve ht
 # sessions survive a restart. DJANGO_SECURE stays on unless set to 0: behind a
 # TLS proxy, or DJANGO_SECURE=0 for plain HTTP on loopback. SIGHUP to the PID
 # in PIDFILE reloads gracefully, SIGTERM stops; the log writer flushes either way.
+# HOST= binds another address (a private one, behind the proxy); MIGRATE=0
+# skips the migrations (servers sharing a database: migrate once, first).
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+HOST ?= 127.0.0.1
+MIGRATE ?= 1
 PIDFILE ?= .serve-$(PORT).pid
 SERVE_ENV = DJANGO_DEBUG=0 \
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret-key)}" \
 	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}"
-serve: $(VENV)/.installed ## production mode: granian (deploy/granian.env), WhiteNoise, DATABASE_URL (PORT=, WORKERS=)
+serve: $(VENV)/.installed ## production mode: granian (deploy/granian.env), WhiteNoise, DATABASE_URL (PORT=, WORKERS=, HOST=)
 	@case "$(PORT)$(WORKERS)" in *[!0-9]*) echo "PORT and WORKERS must be whole numbers."; exit 2;; esac
-	@test -n "$$DJANGO_SECRET_KEY" || test -s .secret-key || \
-		(umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret-key)
-	@$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
+	@test -n "$$DJANGO_SECRET_KEY" || $(BIN)/python -c 'import os, secrets; \
+		fd = os.open(".secret-key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600); \
+		os.write(fd, secrets.token_urlsafe(50).encode())' 2>/dev/null || test -s .secret-key
+	@test "$(MIGRATE)" = 0 || $(SERVE_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	@$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "Cookie Lab (production mode): http://127.0.0.1:$(PORT)/cookies, $(WORKERS) workers, PID in $(PIDFILE)"
-	@set -a && . deploy/granian.env && set +a && $(SERVE_ENV) \
-		GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) GRANIAN_PID_FILE=$(PIDFILE) \
+	@case "$${DJANGO_SECURE:-1}" in 0|false|no|off) scheme=http;; *) scheme=https;; esac; \
+	echo "Cookie Lab (production mode) on $(HOST):$(PORT), $(WORKERS) workers, PID in $(PIDFILE)"; \
+	[ $$scheme = http ] || echo "DJANGO_SECURE is on: plain HTTP redirects to HTTPS; put a TLS proxy in front (or DJANGO_SECURE=0 on loopback)."
+	@set -a && . ./deploy/granian.env && set +a && $(SERVE_ENV) \
+		GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) GRANIAN_PID_FILE=$(PIDFILE) \
 		exec $(BIN)/granian cookiesite.wsgi:application 2>&1
 
 test: $(VENV)/.installed lint ## install and run the whole test suite (lint, migrations check, pytest)

@@ -8,13 +8,9 @@ capped to its column before the database.
 """
 
 import json
-import math
-import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -40,86 +36,16 @@ from .models import (
     UserAgent,
     Visitor,
 )
+from .redaction import is_sensitive, stored_value
 from .setcookie import header_value, morsel_attributes, signed_salts
 from .text import byte_size, capped, escape_controls
 from .verdicts import in_scope, proposed, verdict
 
-REDACT_SALT = "cookies_app.cookie_log.redact"
-# header.payload.signature, each base64url; the header always starts {"  -> eyJ
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
-UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-# Long runs of token characters; random ones carry well over 3.5 bits a character,
-# words and repeated characters far less.
-TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.%:]{20,}")
-TOKEN_MIN_ENTROPY = 3.5
-# 32+ hex digits: an id or a digest (random hex sits too close to 3.5 bits to tell by entropy).
-HEX_ID = re.compile(r"[0-9a-fA-F]{32,}")
 JAR_FIELDS = [
     f.name
     for f in JarCookie._meta.concrete_fields
     if f.name not in ("id", "visitor", "name", "domain", "path")
 ]
-
-
-@cache
-def _redact_pattern(pattern):
-    return re.compile(pattern, re.IGNORECASE)
-
-
-def is_sensitive(name, value=""):
-    """
-    The site's own session and CSRF cookies, names matching the pattern, and
-    values shaped like credentials whatever their name (unless switched off).
-    """
-    own = {settings.SESSION_COOKIE_NAME.lower(), settings.CSRF_COOKIE_NAME.lower()}
-    pattern = _redact_pattern(settings.COOKIE_LAB_REDACT_PATTERN)
-    if name.lower() in own or pattern.search(name):
-        return True
-    if name == settings.COOKIE_LAB_VISITOR_COOKIE:
-        return False  # the lab's own id, stored as the visitor's key anyway
-    return getattr(settings, "COOKIE_LAB_REDACT_CREDENTIAL_VALUES", True) and (
-        looks_like_credential(value)
-    )
-
-
-def looks_like_credential(value):
-    """A JWT, a UUID, or a long token of high entropy (a session id, an API key, a signature)."""
-    value = value.strip('"')  # a quoted cookie value is the same token
-    # fullmatch, never search: a search restarts at every "eyJ" (quadratic).
-    if JWT.fullmatch(value) or HEX_ID.fullmatch(value) or UUID.fullmatch(value):
-        return True
-    if not TOKEN.fullmatch(value):
-        return False
-    has_letters = any(c.isalpha() for c in value)
-    mixed = any(c.isdigit() for c in value) or len(value) >= 32
-    return has_letters and mixed and _entropy(value) >= TOKEN_MIN_ENTROPY
-
-
-def _entropy(text):
-    """Shannon entropy in bits per character."""
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
-
-
-def redact(value):
-    """A stand-in that tells equal values apart without revealing them."""
-    digest = salted_hmac(REDACT_SALT, value, algorithm="sha256").hexdigest()[:16]
-    return f"[redacted: {byte_size(value)} bytes, hmac-sha256 {digest}]"
-
-
-def _byte_capped(text, cap):
-    """``text`` cut to ``cap`` UTF-8 bytes, and whether it was cut."""
-    encoded = text.encode("utf-8", "surrogatepass")
-    if len(encoded) <= cap:
-        return text, False
-    return encoded[:cap].decode("utf-8", "ignore"), True
-
-
-def stored_value(name, value):
-    """(value as the log keeps it, whether it was cut): redacted, or escaped and capped."""
-    if is_sensitive(name, value):
-        return redact(value), False
-    return _byte_capped(escape_controls(value), settings.COOKIE_LAB_LOG_VALUE_CAP)
 
 
 def logged_name(name):
@@ -554,7 +480,8 @@ def _visitor_updates(plans):
     for p in plans:
         fields = updates.setdefault(p.visit.visitor.id, {})
         latest = fields.get("latest_request_id")
-        if latest is None or p.request.seq > fields["seq"]:
+        # The latest request is the newest to come: a late one leaves it.
+        if not p.visit.late and (latest is None or p.request.seq > fields["seq"]):
             fields.update(latest_request_id=p.request.id, seq=p.request.seq)
         fields["last_logged"] = max(fields.get("last_logged", p.request.at), p.request.at)
         if p.set_cookie_lines:
@@ -599,11 +526,11 @@ def _update_visitor(visitor_id, fields):
     quote = connection.ops.quote_name
     at = connection.ops.adapt_datetimefield_value
     last = quote("last_logged")
-    sets = [
-        f"{quote('latest_request_id')} = %s",
-        f"{last} = CASE WHEN {last} IS NULL OR {last} < %s THEN %s ELSE {last} END",
-    ]
-    params = [fields["latest_request_id"], at(fields["last_logged"]), at(fields["last_logged"])]
+    sets = [f"{last} = CASE WHEN {last} IS NULL OR {last} < %s THEN %s ELSE {last} END"]
+    params = [at(fields["last_logged"]), at(fields["last_logged"])]
+    if "latest_request_id" in fields:
+        sets.append(f"{quote('latest_request_id')} = %s")
+        params.append(fields["latest_request_id"])
     if "awaiting_request_id" in fields:
         sets += [f"{quote('awaiting_request_id')} = %s", f"{quote('awaiting_since')} = %s"]
         params += [fields["awaiting_request_id"], at(fields["awaiting_since"])]

@@ -39,7 +39,9 @@ def load_jar(visitor, names, identities=()):
     parts, params = [], []
     if names:
         marks = ", ".join(["%s"] * len(names))
-        order = ", ".join(f"{quote(c)} DESC" for c in ("present", "issued_at", "id"))
+        # NULLS LAST: a cookie never issued is the least likely; both databases
+        # then keep the same rows under the LIMIT.
+        order = f"{quote('present')} DESC, {quote('issued_at')} DESC NULLS LAST, {quote('id')} DESC"
         parts.append(part(f"{visitor_is} AND {quote('name')} IN ({marks})", order, NAMED_LIMIT))
         params += [visitor.id, *names]
     if identities:

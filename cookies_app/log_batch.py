@@ -62,6 +62,10 @@ def record_batch(entries):
     """Log ``log_writer.Entry`` items in one transaction; the tallies in one upsert."""
     groups = {}
     for entry in entries:
+        # Queued requests take their numbers here: a failed attempt, rolled
+        # back, must not leave its numbers on the retry's.
+        entry.visit.seq = entry.visit.order = 0
+        entry.visit.previous_at, entry.visit.late = None, False
         if entry.visit.visitor is not None:
             groups.setdefault(entry.visit.visitor.id, []).append(entry)
     tallies, agents = rollup.Tallies(), {}
@@ -123,7 +127,7 @@ def _all_unchanged(state, group):
         # A request older than one logged already (another server process
         # wrote that first) is unchanged all the same when it sent the same:
         # it carried the same rows, and never moves the jar anyway.
-        if entry.cookies or ready or visit.seq:
+        if entry.cookies or ready:
             return False
         if fingerprint(visit) != state.jar_digest:
             return False
@@ -150,8 +154,11 @@ def _save_unchanged(unchanged, tallies, agents):
             names = list(dict.fromkeys(received_names(visit.received)))
             tallies.update(rollup.request_tallies(visit, family, names, [], []))
         last = group[-1].visit
-        latest = max(e.visit.at for e in group)
-        visitors.append((state, last.seq, last.order, latest))
+        newest = max((e.visit for e in group), key=lambda v: v.at)
+        # The latest request is the newest to come, not the last written: a
+        # late one (another process wrote a newer request first) leaves it.
+        moved = state.last_logged is None or newest.at >= state.last_logged
+        visitors.append((state, last.seq, last.order, newest.at, newest.seq if moved else None))
     _insert(rows)
     _update_visitors(visitors)
 
@@ -188,18 +195,21 @@ def _update_visitors(visitors):
     requests = quote(REQUEST_FIELDS[0].model._meta.db_table)
     last = quote("last_logged")
     # VALUES columns are column1..column5 on both databases: id, logged,
-    # requests (the latest seq), when.
+    # requests (the highest seq), the newest request's time and its seq (NULL
+    # when all were late).
     sql = (
         f"UPDATE {table} SET logged = d.column2, requests = d.column3, "
         f"last_seen = {latest}(last_seen, d.column4), "
         f"{last} = CASE WHEN {last} IS NULL OR {last} < d.column4 THEN d.column4 ELSE {last} END, "
-        f"latest_request_id = (SELECT r.id FROM {requests} r "
-        f"WHERE r.visitor_id = d.column1 AND r.seq = d.column3) "
-        f"FROM (VALUES {', '.join(['(%s, %s, %s, %s)'] * len(visitors))}) AS d "
+        f"latest_request_id = COALESCE((SELECT r.id FROM {requests} r "
+        f"WHERE r.visitor_id = d.column1 AND r.seq = d.column5), latest_request_id) "
+        # The cast: a column of NULLs only would be text to PostgreSQL.
+        f"FROM (VALUES {', '.join(['(%s, %s, %s, %s, CAST(%s AS INTEGER))'] * len(visitors))}) "
+        f"AS d "
         f"WHERE {table}.id = d.column1"
     )
     params = []
-    for state, seq, order, when in visitors:
-        params += [state.id, order, seq, at(when)]
+    for state, seq, order, when, latest_seq in visitors:
+        params += [state.id, order, seq, at(when), latest_seq]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

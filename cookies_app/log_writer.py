@@ -63,40 +63,61 @@ class LogWriter:
         self._queue = None
         self._thread = None
         self._pid = None
+        self._stopping = False
 
     def submit(self, item):
-        self._started().put(item)  # waits while the queue is full
+        with self._lock:
+            jobs = None if self._stopping else self._started()
+            if jobs is not None:
+                # Waits while the queue is full (the thread drains it meanwhile).
+                jobs.put(item)
+                return
+        # The process is exiting and its writer has stopped: write it here.
+        self._write([item])
 
     def flush(self):
         """Wait until everything submitted so far is written."""
         if self._running():
             self._queue.join()
 
-    def stop(self):
-        """Write what is queued, then end the thread (at exit, and in tests)."""
+    def stop(self, final=False):
+        """
+        Write what is queued, then end the thread (in tests; ``final`` at exit).
+        A request answered meanwhile, or after a final stop, is written by its
+        own thread.
+        """
         with self._lock:
             if not self._running():
+                self._stopping = final and self._pid == os.getpid()
                 return
-            thread, self._thread = self._thread, None
+            thread, self._thread, self._stopping = self._thread, None, True
             self._queue.put(None)
         thread.join()
+        with self._lock:
+            leftover = []
+            while not self._queue.empty():
+                leftover.append(self._queue.get_nowait())
+                self._queue.task_done()
+            self._stopping = final
+        self._write([item for item in leftover if item is not None])
 
     def _running(self):
         return self._thread is not None and self._pid == os.getpid() and self._thread.is_alive()
 
     def _started(self):
-        with self._lock:
-            if self._pid != os.getpid():
-                # A forked worker inherits no thread: each process has its own queue.
-                self._queue, self._pid, self._thread = queue.Queue(self.capacity), os.getpid(), None
-            if not self._running():
-                # First use, or the thread died: a queue nobody drains would block
-                # every request once full.
-                self._thread = threading.Thread(
-                    target=self._run, args=(self._queue,), name="cookie-log-writer", daemon=True
-                )
-                self._thread.start()
-            return self._queue
+        """The queue, its thread running (called holding the lock)."""
+        if self._pid != os.getpid():
+            # A forked worker inherits no thread: each process has its own queue.
+            self._queue, self._pid, self._thread = queue.Queue(self.capacity), os.getpid(), None
+            self._stopping = False
+        if not self._running():
+            # First use, or the thread died: a queue nobody drains would block
+            # every request once full.
+            self._thread = threading.Thread(
+                target=self._run, args=(self._queue,), name="cookie-log-writer", daemon=True
+            )
+            self._thread.start()
+        return self._queue
 
     def _run(self, jobs):
         try:
@@ -107,11 +128,13 @@ class LogWriter:
                         batch.append(jobs.get_nowait())
                     except queue.Empty:
                         break
-                stop = None in batch
-                self._write([item for item in batch if item is not None])
-                for _ in batch:
-                    jobs.task_done()
-                if stop:
+                try:
+                    self._write([item for item in batch if item is not None])
+                finally:
+                    # Whatever happened, flush() must not wait for these forever.
+                    for _ in batch:
+                        jobs.task_done()
+                if None in batch:
                     return
         finally:
             connection.close()  # this thread's own connection
@@ -119,10 +142,11 @@ class LogWriter:
     def _write(self, batch):
         if not batch:
             return
-        # What Django does around each request: drop a connection that broke
-        # or outlived CONN_MAX_AGE, so one database restart is not every batch's error.
-        close_old_connections()
         try:
+            # What Django does around each request: drop a connection that broke
+            # or outlived CONN_MAX_AGE, so one database restart is not every
+            # batch's error.
+            close_old_connections()
             log_batch.record_batch(batch)
         except Exception:
             # One request the database refuses must not take its batch with it:
@@ -138,13 +162,18 @@ class LogWriter:
 writer = LogWriter(settings.COOKIE_LAB_LOG_QUEUE, settings.COOKIE_LAB_LOG_BATCH)
 # Runs when a worker exits normally (granian and gunicorn both let workers exit
 # normally on a graceful reload or shutdown); daemon threads still run then.
-atexit.register(writer.stop)
+atexit.register(writer.stop, final=True)
 
 
 def mode(request):
-    """How this request is logged: COOKIE_LAB_LOG, except that a form's answer is written first."""
+    """
+    How this request is logged: COOKIE_LAB_LOG, except that a form's answer is
+    written first. Called before the request takes its number: what this
+    process queued before is written first, so numbers follow arrival.
+    """
     configured = settings.COOKIE_LAB_LOG
     if configured == "background" and request.method in UNSAFE_METHODS:
+        writer.flush()
         return "inline"
     return configured
 

@@ -464,7 +464,7 @@ def test_a_quoted_credential_issued_is_redacted_in_the_line_too(lab_client):
 
 
 def test_a_long_run_of_jwt_starts_is_not_a_jwt():
-    from cookies_app.cookie_log import looks_like_credential
+    from cookies_app.redaction import looks_like_credential
 
     assert looks_like_credential("eyJ" * 3000) is False
 

@@ -120,3 +120,22 @@ def test_a_browser_whose_cookies_changed_takes_the_full_path(queued, settings):
     ) == ["appeared", "changed"]
     seqs = Request.objects.filter(visitor=visitor).order_by("seq").values_list("seq", flat=True)
     assert list(seqs) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.django_db
+def test_a_late_unchanged_request_is_logged_and_leaves_the_latest(queued, settings):
+    """Another server process wrote a newer request of this browser first."""
+    client = browser(flavor="chip")
+    visitor = settled(client, settings)
+    client.get("/api/cookies")
+    [older] = queued
+    settings.COOKIE_LAB_LOG = "inline"
+    client.get("/api/cookies")  # newer, written first
+    newest = Visitor.objects.get(id=visitor.id).latest_request
+
+    log_batch.record_batch([older])
+
+    visitor.refresh_from_db()
+    assert Request.objects.filter(visitor=visitor).count() == 4
+    assert visitor.latest_request == newest
+    assert visitor.last_logged == newest.at

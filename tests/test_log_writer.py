@@ -47,10 +47,8 @@ def test_requests_are_logged_after_their_response_in_order(background, client):
     assert row.value == "chip" and row.present
 
 
-def test_the_view_does_not_wait_for_the_log(background, client):
-    client.get("/api/cookies")
-    background.flush()
-    # Hold the writer inside a batch: the next answers still come.
+def held(monkeypatch):
+    """The writer, held inside its next batch until ``release`` is set."""
     entered, release = threading.Event(), threading.Event()
     original = log_batch.record_batch
 
@@ -59,7 +57,14 @@ def test_the_view_does_not_wait_for_the_log(background, client):
         release.wait(10)
         original(batch)
 
-    log_batch.record_batch = slow
+    monkeypatch.setattr(log_batch, "record_batch", slow)
+    return entered, release
+
+
+def test_the_view_does_not_wait_for_the_log(background, client, monkeypatch):
+    client.get("/api/cookies")
+    background.flush()
+    entered, release = held(monkeypatch)
     try:
         client.get("/api/cookies")
         assert entered.wait(10)
@@ -68,7 +73,6 @@ def test_the_view_does_not_wait_for_the_log(background, client):
         assert Request.objects.filter(visitor=visitor_of(client)).count() == 1
     finally:
         release.set()
-        log_batch.record_batch = original
     background.flush()
     assert Request.objects.filter(visitor=visitor_of(client)).count() == 5
 
@@ -126,12 +130,40 @@ def test_a_form_post_is_logged_before_its_answer(background, client, lab_url):
     assert CookieChange.objects.filter(cookie__name="flavor").exists()
 
 
-def test_stop_writes_what_is_queued(background, client):
+def test_stop_writes_what_is_queued(background, client, monkeypatch):
+    client.get("/api/cookies")
+    background.flush()
+    entered, release = held(monkeypatch)
+    client.get("/api/cookies")
+    assert entered.wait(10)
+    for _ in range(3):
+        client.get("/api/cookies")  # queued behind the held batch
+    threading.Timer(0.3, release.set).start()
+
+    background.stop()  # returns once the queue is written
+
+    assert Request.objects.filter(visitor=visitor_of(client)).count() == 5
+
+
+def test_a_failed_attempt_leaves_no_numbers_behind(background, client, monkeypatch):
+    """A batch rolled back and retried one by one numbers its requests afresh."""
+    client.get("/api/cookies")
+    background.flush()
+    entries = []
+    monkeypatch.setattr(log_writer.writer, "submit", entries.append)
     for _ in range(3):
         client.get("/api/cookies")
-    background.stop()
+    monkeypatch.undo()
+    entries.append(replace(entries[-1], status=-1))  # the database refuses this one
 
-    assert Request.objects.count() == 3
+    log_writer.writer._write(entries)
+    client.get("/api/cookies")  # and the browser goes on
+    background.flush()
+
+    visitor = visitor_of(client)
+    seqs = sorted(Request.objects.filter(visitor=visitor).values_list("seq", flat=True))
+    assert seqs == [1, 2, 3, 4, 5]
+    assert visitor.requests == 5
 
 
 def test_logging_off_writes_nothing(settings, client):

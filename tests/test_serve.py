@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,10 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
 COOKIES = "; ".join(f"c{i}={'v' * 20}" for i in range(5))
-# The background writer's bound on a hard kill: the queue and the batch in hand.
-CRASH_BOUND = settings.COOKIE_LAB_LOG_QUEUE + settings.COOKIE_LAB_LOG_BATCH
+# The server's queue, smaller than the default so that the bound on a hard
+# kill (the queue and the batch in hand) is below what the test sends.
+QUEUE = 50
+CRASH_BOUND = QUEUE + settings.COOKIE_LAB_LOG_BATCH
 
 
 def free_port():
@@ -43,7 +46,7 @@ class Database:
     def __init__(self, tmp_path):
         self.postgres = connection.vendor == "postgresql"
         if self.postgres:
-            self.name = f"serve_test_{os.getpid()}"
+            self.name = f"serve_test_{os.getpid()}_{secrets.token_hex(3)}"
             base = connection.settings_dict
             self.url = f"postgres://{base['USER'] or 'postgres'}@{base['HOST']}:{base['PORT']}"
             self._admin(f'DROP DATABASE IF EXISTS "{self.name}"')
@@ -80,6 +83,34 @@ class Database:
             (visitor_key,),
         )
 
+    def probes(self, visitor_key):
+        """The numbers of a Browser's requests that are in the log."""
+        rows = self.query(
+            "SELECT u.text FROM cookies_app_request r "
+            "JOIN cookies_app_visitor v ON v.id = r.visitor_id "
+            "JOIN cookies_app_useragent u ON u.id = r.user_agent_id WHERE v.key = ?",
+            (visitor_key,),
+        )
+        return {int(text.split()[1]) for (text,) in rows}
+
+    @contextmanager
+    def holding_the_request_table(self):
+        """No request row can be written meanwhile; reads go on."""
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.url.replace("postgres://", "postgresql://")) as conn:
+                conn.execute("LOCK TABLE cookies_app_request IN SHARE ROW EXCLUSIVE MODE")
+                yield
+        else:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                conn.execute("ROLLBACK")
+                conn.close()
+
     def drop(self):
         if self.postgres:
             self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
@@ -99,6 +130,7 @@ class Server:
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
             DATABASE_URL=database.url,
             COOKIE_LAB_LOG="background",
+            COOKIE_LAB_LOG_QUEUE=str(QUEUE),
         )
         self.log = (tmp_path / "serve.log").open("w+")
         self.process = subprocess.Popen(
@@ -152,10 +184,10 @@ class Server:
         return self.log.read()
 
 
-def request(port, path, cookie="", host="127.0.0.1"):
+def request(port, path, cookie="", host="127.0.0.1", agent="test_serve"):
     conn = http.client.HTTPConnection(host, port, timeout=30)
     try:
-        headers = {"Connection": "close"}
+        headers = {"Connection": "close", "User-Agent": agent}
         if cookie:
             headers["Cookie"] = cookie
         conn.request("GET", path, headers=headers)
@@ -166,34 +198,43 @@ def request(port, path, cookie="", host="127.0.0.1"):
 
 
 class Browser:
-    """A client with its own visitor id, counting the responses it got."""
+    """
+    A client with its own visitor id, counting the responses it got. Each
+    request names itself in its User-Agent ("probe 7"), so the log tells which
+    answered requests it holds.
+    """
 
     def __init__(self, port):
         self.port = port
-        status, headers, _ = request(port, "/api/cookies", COOKIES)
+        status, headers, _ = request(port, "/api/cookies", COOKIES, agent="probe 0")
         assert status == 200
         self.key = re.search(r"cookielab_visitor=([0-9a-f]{32})", headers["Set-Cookie"])[1]
-        self.completed, self.errors = 1, []
+        self.errors, self.answered_at = [], {0: time.monotonic()}
+
+    @property
+    def completed(self):
+        return len(self.answered_at)
 
     def run(self, count, stop_at):
         cookie = f"cookielab_visitor={self.key}; {COOKIES}"
-        for _ in range(count):
+        start = len(self.answered_at) + len(self.errors)
+        for n in range(start, start + count):
             if time.monotonic() > stop_at:
                 break
             try:
-                status, _, _ = request(self.port, "/api/cookies", cookie)
+                status, _, _ = request(self.port, "/api/cookies", cookie, agent=f"probe {n}")
             except OSError as error:
                 self.errors.append(repr(error))
                 continue
             if status == 200:
-                self.completed += 1
+                self.answered_at[n] = time.monotonic()
             else:
                 self.errors.append(status)
 
 
-def load(port, clients, each, during=None):
+def load(port, clients, each, during=None, browsers=None):
     """``clients`` browsers sending ``each`` requests at once; ``during`` runs meanwhile."""
-    browsers = [Browser(port) for _ in range(clients)]
+    browsers = browsers or [Browser(port) for _ in range(clients)]
     stop_at = time.monotonic() + 120
     threads = [threading.Thread(target=b.run, args=(each, stop_at)) for b in browsers]
     for thread in threads:
@@ -282,7 +323,7 @@ def wait_for_the_log(database, browsers, timeout=30):
 
 def test_a_hard_killed_worker_loses_at_most_its_queue(served):
     server, database = served
-    killed = []
+    killed, killed_at = [], []
 
     def kill_midway(browsers):
         while sum(b.completed for b in browsers) < 200:
@@ -290,6 +331,7 @@ def test_a_hard_killed_worker_loses_at_most_its_queue(served):
         worker = server.workers()[0]
         os.kill(worker, signal.SIGKILL)
         killed.append(worker)
+        killed_at.append(time.monotonic())
 
     browsers = load(server.port, clients=8, each=80, during=kill_midway)
     assert killed
@@ -300,11 +342,41 @@ def test_a_hard_killed_worker_loses_at_most_its_queue(served):
     # What was answered and still queued on the killed worker is lost, no
     # more. A request in flight there fails at its client: not completed, though
     # it may have been logged (at most one a client, so the count can go below 0).
-    print(f"hard kill: {completed} answered, {logged} logged, {lost} lost")
+    # How long before the kill the oldest answer the log lost went out.
+    lost_at = [
+        b.answered_at[n] for b in browsers for n in b.answered_at.keys() - database.probes(b.key)
+    ]
+    window = (killed_at[0] - min(lost_at, default=killed_at[0])) * 1000
+    print(f"hard kill: {completed} answered, {logged} logged, {lost} lost, within {window:.0f} ms")
     assert -len(browsers) <= lost <= CRASH_BOUND
+    assert window < 5000
     # The server starts a new worker and answers again.
     deadline = time.monotonic() + 30
     while len(server.workers()) < WORKERS and time.monotonic() < deadline:
         time.sleep(0.2)
     assert len(server.workers()) == WORKERS
     assert request(server.port, "/cookies/check?key=k")[0] == 200
+
+
+def test_a_graceful_stop_writes_what_its_workers_hold(tmp_path, django_db_blocker):
+    """The log's writers are held back (the request table locked); SIGTERM comes;
+    once the lock goes, every answered request is in the log before the exit."""
+    with django_db_blocker.unblock():
+        database = Database(tmp_path)
+    server = Server(database, tmp_path)
+    try:
+        browsers = load(server.port, clients=4, each=5)  # new browsers: logged at once
+        with database.holding_the_request_table():
+            more = load(server.port, clients=4, each=20, browsers=browsers)
+            assert [b.errors for b in more] == [[]] * 4
+            server.signal(signal.SIGTERM)
+            time.sleep(1)
+            # Still writing: the workers wait for the lock before they exit.
+            assert server.process.poll() is None
+        server.process.wait(timeout=60)
+        for browser in browsers:
+            assert len(database.logged(browser.key)) == browser.completed == 26
+    finally:
+        server.stop()
+        with django_db_blocker.unblock():
+            database.drop()
