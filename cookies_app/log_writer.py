@@ -24,12 +24,16 @@ import os
 import queue
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 
 from . import cookie_log, log_batch
 from .setcookie import signed_salts
+
+if TYPE_CHECKING:
+    from .visit import Visit
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class Entry:
     """One request to log: what cookie_log needs of the request and its response."""
 
-    visit: object
+    visit: "Visit"
     cookies: dict  # name -> Morsel, as the response sent them
     status: int
     salts: dict

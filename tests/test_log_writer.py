@@ -77,7 +77,7 @@ def test_the_view_does_not_wait_for_the_log(background, client, monkeypatch):
     assert Request.objects.filter(visitor=visitor_of(client)).count() == 5
 
 
-def test_a_batch_is_one_transaction_with_one_tally_upsert(background, client):
+def test_a_batch_upserts_its_tallies_once(background, client):
     client.get("/api/cookies")
     background.flush()
     visit_entries = []
