@@ -219,24 +219,26 @@ def request_tallies(visit, family, carried, appeared, set_cookie_lines):
     the cookie appears later that day.
     """
     tallies = Tallies()
-    at, previous = visit.at, visit.previous_at
-    tallies.hourly(at, Panel.REQUESTS)
+    # Each local start once: finding the current time zone is most of their cost.
+    hour, day = _local_starts(visit.at)
+    previous = visit.previous_at and _local_starts(visit.previous_at)
+    tallies.add(hour, Panel.REQUESTS)
     if visit.is_new:
-        tallies.hourly(at, Panel.NEW_VISITORS)
-    if previous is None or hour_start(at) > hour_start(previous):
-        tallies.hourly(at, Panel.VISITORS)
-    first_today = previous is None or day_start(at) > day_start(previous)
+        tallies.add(hour, Panel.NEW_VISITORS)
+    if not previous or hour > previous[0]:
+        tallies.add(hour, Panel.VISITORS)
+    first_today = not previous or day > previous[1]
     if first_today:
-        tallies.hourly(at, Panel.DAY_VISITORS)
-    tallies.daily(at, Panel.FETCH_SITE, fetch_site_label(visit.fetch_site))
-    tallies.daily(at, Panel.BROWSER, family)
+        tallies.add(hour, Panel.DAY_VISITORS)
+    tallies.add(day, Panel.FETCH_SITE, fetch_site_label(visit.fetch_site))
+    tallies.add(day, Panel.BROWSER, family)
     for name in set(carried) if first_today else set(appeared):
-        tallies.daily(at, Panel.RECEIVED, name)
+        tallies.add(day, Panel.RECEIVED, name)
     for name, change in set_cookie_lines:
         if change.kind == "deleted":
-            tallies.hourly(at, Panel.DELETED)
+            tallies.add(hour, Panel.DELETED)
             continue
-        tallies.hourly(at, Panel.ISSUED)
+        tallies.add(hour, Panel.ISSUED)
         for panel, label in set_cookie_labels(name, change):
-            tallies.daily(at, panel, label)
+            tallies.add(day, panel, label)
     return tallies

@@ -367,7 +367,8 @@ def test_a_graceful_stop_writes_what_its_workers_hold(tmp_path, django_db_blocke
     try:
         browsers = load(server.port, clients=4, each=5)  # new browsers: logged at once
         with database.holding_the_request_table():
-            more = load(server.port, clients=4, each=20, browsers=browsers)
+            # Fewer than one worker's queue holds: more would wait for room.
+            more = load(server.port, clients=4, each=10, browsers=browsers)
             assert [b.errors for b in more] == [[]] * 4
             server.signal(signal.SIGTERM)
             time.sleep(1)
@@ -375,7 +376,7 @@ def test_a_graceful_stop_writes_what_its_workers_hold(tmp_path, django_db_blocke
             assert server.process.poll() is None
         server.process.wait(timeout=60)
         for browser in browsers:
-            assert len(database.logged(browser.key)) == browser.completed == 26
+            assert len(database.logged(browser.key)) == browser.completed == 16
     finally:
         server.stop()
         with django_db_blocker.unblock():
