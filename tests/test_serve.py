@@ -8,6 +8,7 @@ static files through WhiteNoise, nothing lost across a graceful reload, and
 what a hard-killed worker loses, bounded.
 """
 
+import contextlib
 import http.client
 import os
 import re
@@ -169,6 +170,27 @@ class Server:
                 found.append(int(stat.parent.name))
         return found
 
+    def settle(self, age=6.0, timeout=30):
+        """
+        Wait until every worker has run ``age`` seconds: granian exits altogether
+        when a worker dies within 5.5 s of starting (its crash-loop guard).
+        """
+        ticks, boot = (
+            os.sysconf("SC_CLK_TCK"),
+            time.time() - time.clock_gettime(time.CLOCK_BOOTTIME),
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = []
+            for pid in self.workers():
+                with contextlib.suppress(OSError):
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    started.append(boot + int(fields[19]) / ticks)
+            if started and time.time() - max(started) >= age:
+                return
+            time.sleep(0.2)
+        raise AssertionError("the workers did not settle")
+
     def signal(self, signum):
         os.kill(self.pid, signum)
 
@@ -209,11 +231,23 @@ class Browser:
         status, headers, _ = request(port, "/api/cookies", COOKIES, agent="probe 0")
         assert status == 200
         self.key = re.search(r"cookielab_visitor=([0-9a-f]{32})", headers["Set-Cookie"])[1]
-        self.errors, self.answered_at = [], {0: time.monotonic()}
+        self.errors, self.answered_at, self.retried = [], {0: time.monotonic()}, 0
 
     @property
     def completed(self):
         return len(self.answered_at)
+
+    def get(self, cookie, n):
+        """
+        One request, tried again once if the server closed the connection
+        before any answer, as browsers do with a GET (RFC 9110, 9.2.2): a
+        worker stopping for a reload may close one it accepted at that moment.
+        """
+        try:
+            return request(self.port, "/api/cookies", cookie, agent=f"probe {n}")[0]
+        except ConnectionResetError:
+            self.retried += 1
+            return request(self.port, "/api/cookies", cookie, agent=f"probe {n}")[0]
 
     def run(self, count, stop_at):
         cookie = f"cookielab_visitor={self.key}; {COOKIES}"
@@ -222,7 +256,7 @@ class Browser:
             if time.monotonic() > stop_at:
                 break
             try:
-                status, _, _ = request(self.port, "/api/cookies", cookie, agent=f"probe {n}")
+                status = self.get(cookie, n)
             except OSError as error:
                 self.errors.append(repr(error))
                 continue
@@ -301,6 +335,8 @@ def test_nothing_is_lost_across_a_graceful_reload(served):
 
     assert [b.errors for b in browsers] == [[]] * len(browsers)
     assert sum(b.completed for b in browsers) == 8 * 101
+    # Seen once in about 25 runs: one connection closed unanswered, then answered.
+    assert sum(b.retried for b in browsers) <= 2
     wait_for_the_log(database, browsers)
     for browser in browsers:
         rows = database.logged(browser.key)
@@ -323,6 +359,7 @@ def wait_for_the_log(database, browsers, timeout=30):
 
 def test_a_hard_killed_worker_loses_at_most_its_queue(served):
     server, database = served
+    server.settle()
     killed, killed_at = [], []
 
     def kill_midway(browsers):
