@@ -13,12 +13,18 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from . import rollup, rules
 from .jar import load_jar
+from .log_sql import (
+    insert_requests,
+    take_order,
+    update_jar_rows,
+    update_visitor,
+)
 from .models import (
     DOMAIN_MAX,
     DROPS_MAX,
@@ -34,18 +40,11 @@ from .models import (
     JarCookie,
     Request,
     UserAgent,
-    Visitor,
 )
 from .redaction import is_sensitive, stored_value
 from .setcookie import header_value, morsel_attributes, signed_salts
 from .text import byte_size, capped, escape_controls
 from .verdicts import in_scope, proposed, verdict
-
-JAR_FIELDS = [
-    f.name
-    for f in JarCookie._meta.concrete_fields
-    if f.name not in ("id", "visitor", "name", "domain", "path")
-]
 
 
 def logged_name(name):
@@ -445,7 +444,7 @@ def save(plans, tallies=None, agents=None):
             JarCookie.objects.bulk_create(new)
         for p in plans:
             p.request.carried = p.carried_ids()
-        _insert_requests([p.request for p in plans])
+        insert_requests([p.request for p in plans])
         changes = []
         for p in plans:
             for row, change in p.changes:
@@ -454,13 +453,13 @@ def save(plans, tallies=None, agents=None):
         if changes:
             CookieChange.objects.bulk_create(changes)
         if dirty:
-            _update_rows(list(dirty.values()))
+            update_jar_rows(list(dirty.values()))
         for p in plans:
             for row in p.renamed:
                 JarCookie.objects.filter(id=row.id).update(domain=row.domain, path=row.path)
         _save_verdicts(line for p in plans for line, _ in p.judged)
         for visitor_id, fields in _visitor_updates(plans).items():
-            _update_visitor(visitor_id, fields)
+            update_visitor(visitor_id, fields)
         # Last: the hour's tally rows are shared by every browser, so they are
         # locked for the shortest time.
         counts = rollup.Tallies() if tallies is None else tallies
@@ -494,54 +493,6 @@ def _visitor_updates(plans):
     return updates
 
 
-REQUEST_FIELDS = [f for f in Request._meta.concrete_fields if f.name != "id"]
-
-
-def _insert_requests(requests):
-    """
-    The requests' rows, ids set. One logged request (the server's case) is one
-    raw INSERT: through bulk_create it cost more than the database's work.
-    """
-    if len(requests) != 1:
-        Request.objects.bulk_create(requests)
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in REQUEST_FIELDS)
-    marks = ", ".join(["%s"] * len(REQUEST_FIELDS))
-    table = quote(Request._meta.db_table)
-    request = requests[0]
-    values = [f.get_db_prep_save(f.pre_save(request, True), connection) for f in REQUEST_FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", values)
-        request.id = cursor.fetchone()[0]
-    request._state.adding, request._state.db = False, connection.alias
-
-
-def _update_visitor(visitor_id, fields):
-    """
-    One raw UPDATE (every logged request makes one; the ORM's took a third of
-    the write path). last_logged never moves back: parallel requests finish out
-    of order.
-    """
-    quote = connection.ops.quote_name
-    at = connection.ops.adapt_datetimefield_value
-    last = quote("last_logged")
-    sets = [f"{last} = CASE WHEN {last} IS NULL OR {last} < %s THEN %s ELSE {last} END"]
-    params = [at(fields["last_logged"]), at(fields["last_logged"])]
-    if "latest_request_id" in fields:
-        sets.append(f"{quote('latest_request_id')} = %s")
-        params.append(fields["latest_request_id"])
-    if "awaiting_request_id" in fields:
-        sets += [f"{quote('awaiting_request_id')} = %s", f"{quote('awaiting_since')} = %s"]
-        params += [fields["awaiting_request_id"], at(fields["awaiting_since"])]
-    if "jar_digest" in fields:
-        sets += [f"{quote('jar_digest')} = %s", f"{quote('carried')} = %s"]
-        params += [fields["jar_digest"], fields["carried"]]
-    table = quote(Visitor._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE id = %s", [*params, visitor_id])
-
-
 def _save_verdicts(lines):
     by_status = {}
     for line in lines:
@@ -572,7 +523,7 @@ def record_entry(visit, cookies, status, salts, tallies=None, agents=None):
         return None
     # The visitor's lock (PostgreSQL's row lock; SQLite's IMMEDIATE
     # transaction locks the database) and this request's place in the order.
-    taken = _take_order(visit)
+    taken = take_order(visit)
     if taken is None:
         return None  # forgotten meanwhile: nothing to log against
     order, visit.previous_at, awaiting, since, digest, carried = taken
@@ -596,65 +547,6 @@ def record_entry(visit, cookies, status, salts, tallies=None, agents=None):
     planned.logged_at = timezone.now()
     save([planned], tallies, agents)
     return planned.request
-
-
-def _update_rows(rows):
-    """
-    One UPDATE statement, run for each row: bulk_update would build a CASE WHEN
-    per row and field (26 fields), milliseconds of Python a row. (Not
-    executemany: the debug toolbar's SQL panel fails on it in development.)
-    """
-    quote = connection.ops.quote_name
-    columns = [JarCookie._meta.get_field(name) for name in JAR_FIELDS]
-    sets = ", ".join(f"{quote(f.column)} = %s" for f in columns)
-    sql = f"UPDATE {quote(JarCookie._meta.db_table)} SET {sets} WHERE id = %s"
-    with connection.cursor() as cursor:
-        for row in rows:
-            values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns]
-            cursor.execute(sql, [*values, row.id])
-
-
-def _take_order(visit):
-    """
-    Under the visitor's lock: (this request's logged order, when the latest
-    logged request came, the request whose lines await a verdict and when its
-    response was logged), or None when the visitor is gone. A request not
-    counted when it came (the background writer's) takes its number here.
-    """
-    visitor = visit.visitor
-    table = connection.ops.quote_name(Visitor._meta.db_table)
-    sets = "logged = logged + 1"
-    params = [visitor.id]
-    if not visit.seq:
-        # Never moving last_seen back: requests may be written out of order.
-        at = connection.ops.adapt_datetimefield_value(visit.at)
-        latest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-        sets += f", requests = requests + 1, last_seen = {latest}(last_seen, %s)"
-        params.insert(0, at)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {sets} WHERE id = %s "
-            "RETURNING logged, last_logged, awaiting_request_id, awaiting_since, requests, "
-            "jar_digest, carried",
-            params,
-        )
-        found = cursor.fetchone()
-    if found is None:
-        return None
-    order, previous, awaiting, since, requests, digest, carried = found
-    if not visit.seq:
-        visit.seq = requests
-        # When the browser was last here: a cookie missing now was last seen then.
-        visitor.previous_seen = aware_datetime(previous)
-    return order, aware_datetime(previous), awaiting, aware_datetime(since), digest, carried
-
-
-def aware_datetime(value):
-    """A datetime read by raw SQL as the ORM would give it (SQLite returns text)."""
-    if value is not None and connection.vendor == "sqlite":
-        # SQLite returns the stored text; the ORM's own converter makes it aware.
-        return connection.ops.convert_datetimefield_value(value, None, connection)
-    return value
 
 
 def _pending_lines(request_id):

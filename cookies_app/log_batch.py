@@ -21,13 +21,12 @@ from django.db import connection, transaction
 
 from . import rollup
 from .cookie_log import (
-    REQUEST_FIELDS,
-    aware_datetime,
     fingerprint,
     received_names,
     record_entry,
     user_agents,
 )
+from .log_sql import REQUEST_FIELDS, aware_datetime
 from .models import USER_AGENT_MAX, Visitor
 from .text import capped
 

@@ -19,8 +19,9 @@ from django.db import connection
 from django.utils import timezone
 
 from . import rules
-from .cookie_log import aware_datetime, received_names
+from .cookie_log import received_names
 from .jar import LATEST_ISSUED, load_jar
+from .log_sql import aware_datetime
 from .models import FETCH_SITE_MAX, HOST_MAX, PATH_MAX, Visitor
 from .site_cookies import reserved_names
 from .text import capped, escape_controls
