@@ -26,7 +26,7 @@ from .cookie_log import (
     record_entry,
     user_agents,
 )
-from .log_sql import REQUEST_FIELDS, aware_datetime
+from .log_sql import REQUEST_FIELDS, aware_datetime, later_of
 from .models import USER_AGENT_MAX, Visitor
 from .text import capped
 
@@ -201,17 +201,15 @@ def _update_visitors(visitors):
     """
     quote = connection.ops.quote_name
     at = connection.ops.adapt_datetimefield_value
-    latest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     table = quote(Visitor._meta.db_table)
     requests = quote(REQUEST_FIELDS[0].model._meta.db_table)
-    last = quote("last_logged")
     # VALUES columns are column1..column5 on both databases: id, logged,
     # requests (the highest seq), the newest request's time and its seq (NULL
     # when all were late).
     sql = (
         f"UPDATE {table} SET logged = d.column2, requests = d.column3, "
-        f"last_seen = {latest}(last_seen, d.column4), "
-        f"{last} = CASE WHEN {last} IS NULL OR {last} < d.column4 THEN d.column4 ELSE {last} END, "
+        f"last_seen = {later_of('last_seen', 'd.column4')}, "
+        f"{quote('last_logged')} = {later_of('last_logged', 'd.column4')}, "
         f"latest_request_id = COALESCE((SELECT r.id FROM {requests} r "
         f"WHERE r.visitor_id = d.column1 AND r.seq = d.column5), latest_request_id) "
         # The cast: a column of NULLs only would be text to PostgreSQL.

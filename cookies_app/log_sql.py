@@ -39,6 +39,16 @@ def insert_requests(requests):
     request._state.adding, request._state.db = False, connection.alias
 
 
+def later_of(column, value):
+    """
+    SQL for the later of a time column (NULL counts as earliest) and ``value``
+    (a placeholder or a column): times a request sets never move back, since
+    requests may be written out of order.
+    """
+    column = connection.ops.quote_name(column)
+    return f"CASE WHEN {column} IS NULL OR {column} < {value} THEN {value} ELSE {column} END"
+
+
 def update_visitor(visitor_id, fields):
     """
     One raw UPDATE (every logged request makes one; the ORM's took a third of
@@ -47,8 +57,7 @@ def update_visitor(visitor_id, fields):
     """
     quote = connection.ops.quote_name
     at = connection.ops.adapt_datetimefield_value
-    last = quote("last_logged")
-    sets = [f"{last} = CASE WHEN {last} IS NULL OR {last} < %s THEN %s ELSE {last} END"]
+    sets = [f"{quote('last_logged')} = {later_of('last_logged', '%s')}"]
     params = [at(fields["last_logged"]), at(fields["last_logged"])]
     if "latest_request_id" in fields:
         sets.append(f"{quote('latest_request_id')} = %s")
@@ -92,11 +101,9 @@ def take_order(visit):
     sets = "logged = logged + 1"
     params = [visitor.id]
     if not visit.seq:
-        # Never moving last_seen back: requests may be written out of order.
         at = connection.ops.adapt_datetimefield_value(visit.at)
-        latest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-        sets += f", requests = requests + 1, last_seen = {latest}(last_seen, %s)"
-        params.insert(0, at)
+        sets += f", requests = requests + 1, last_seen = {later_of('last_seen', '%s')}"
+        params[:0] = [at, at]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {sets} WHERE id = %s "
