@@ -248,3 +248,29 @@ def test_tests_never_load_the_debug_toolbar():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False False False False"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"COOKIE_LAB_LOG": "sometimes"}, "COOKIE_LAB_LOG must be one of background, inline, off"),
+        ({"COOKIE_LAB_LOG_QUEUE": "0"}, "COOKIE_LAB_LOG_QUEUE must be a whole number, 1 or more"),
+    ],
+)
+def test_the_log_settings_refuse_a_bad_value_clearly(env, expected):
+    result = run_python("import cookiesite.wsgi", DJANGO_SECRET_KEY="x" * 50, **env)
+
+    assert expected in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "mode"),
+    [({}, "background"), ({"DJANGO_DEBUG": "1"}, "inline"), ({"COOKIE_LAB_LOG": "off"}, "off")],
+)
+def test_production_logs_in_the_background_development_inline(env, mode):
+    code = (
+        "import cookiesite.wsgi; from django.conf import settings; print(settings.COOKIE_LAB_LOG)"
+    )
+    result = run_python(code, DJANGO_SECRET_KEY="x" * 50, **env)
+
+    assert result.stdout.split() == [mode], result.stderr
