@@ -490,6 +490,9 @@ def _visitor_updates(plans):
         if not p.visit.late:
             # What the next request compares itself with: the jar as this one left it.
             fields.update(jar_digest=p.fingerprint, carried=p.request.carried)
+        # A jar read before this write is stale from now on (jar.cached_jar).
+        if p.new or p.dirty or p.renamed:
+            fields["jar_changed"] = True
     return updates
 
 

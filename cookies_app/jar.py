@@ -1,10 +1,13 @@
 """Reading a visitor's jar: a few bounded queries, whatever the history."""
 
+import threading
+from collections import OrderedDict
 from functools import cache
 
 from django.conf import settings
 from django.db import connection
 
+from .log_sql import from_rows
 from .models import JarCookie
 from .site_cookies import reserved_names
 
@@ -54,8 +57,11 @@ def load_jar(visitor, names, identities=()):
     issued = f"{visitor_is} AND {quote('issued_at')} IS NOT NULL"
     parts.append(part(issued, f"{quote('issued_at')} DESC", LATEST_ISSUED))
     params += [visitor.id, visitor.id]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ".join(parts), params)
+        found = from_rows(JarCookie, _attnames(), cursor.fetchall())
     rows = {}
-    for row in JarCookie.objects.raw(" UNION ".join(parts), params):
+    for row in found:
         row.visitor = visitor
         rows.setdefault(row.id, row)
     return rows
@@ -64,6 +70,57 @@ def load_jar(visitor, names, identities=()):
 @cache
 def _table():
     return connection.ops.quote_name(JarCookie._meta.db_table)
+
+
+class JarCache:
+    """
+    The jars this process read lately, one per visitor, each with the visitor's
+    jar_version when it was read: while the number on the visitor row (read by
+    every request anyway) is the same, no write has changed the rows, and the
+    request uses them without reading them again. The writers bump the number
+    in the transaction that changes the rows, so a jar read after a request saw
+    the new number is never older than that change. A browser reloading a page
+    is the common case: most requests change nothing (log_batch).
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self.jars = OrderedDict()  # visitor id -> (key, jar_version, names, rows)
+        self.lock = threading.Lock()  # a threaded server (runserver) shares it
+
+    def get(self, visitor, names):
+        if self.size == 0:
+            return load_jar(visitor, names)
+        with self.lock:
+            found = self.jars.get(visitor.id)
+            # The key too: an id is reused after a rolled-back insert on SQLite.
+            if found is not None and found[:3] == (visitor.key, visitor.jar_version, names):
+                self.jars.move_to_end(visitor.id)
+                return found[3]
+        rows = load_jar(visitor, names)
+        with self.lock:
+            self.jars[visitor.id] = (visitor.key, visitor.jar_version, names, rows)
+            self.jars.move_to_end(visitor.id)
+            while len(self.jars) > self.size:
+                self.jars.popitem(last=False)
+        return rows
+
+    def clear(self):
+        with self.lock:
+            self.jars.clear()
+
+
+JARS = JarCache(settings.COOKIE_LAB_JAR_CACHE)
+
+
+def cached_jar(visitor, names):
+    """load_jar for a request's own use (read only): this process's copy while it is current."""
+    return JARS.get(visitor, tuple(names))
+
+
+@cache
+def _attnames():
+    return [f.attname for f in JarCookie._meta.concrete_fields]
 
 
 @cache

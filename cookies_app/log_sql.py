@@ -5,6 +5,8 @@ own work (each is measured in the README's figures). Identifiers come from the
 models through quote_name; values are always parameters.
 """
 
+from functools import cache
+
 from django.db import connection
 
 from .models import JarCookie, Request, Visitor
@@ -68,6 +70,8 @@ def update_visitor(visitor_id, fields):
     if "jar_digest" in fields:
         sets += [f"{quote('jar_digest')} = %s", f"{quote('carried')} = %s"]
         params += [fields["jar_digest"], fields["carried"]]
+    if fields.get("jar_changed"):
+        sets.append(f"{quote('jar_version')} = {quote('jar_version')} + 1")
     table = quote(Visitor._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE id = %s", [*params, visitor_id])
@@ -128,3 +132,37 @@ def aware_datetime(value):
         # SQLite returns the stored text; the ORM's own converter makes it aware.
         return connection.ops.convert_datetimefield_value(value, None, connection)
     return value
+
+
+def from_rows(model, attnames, rows):
+    """
+    Instances of ``model`` from raw rows of the columns of ``attnames``, each
+    value converted as the ORM converts it (SQLite's text datetimes and 0/1
+    booleans): a tenth of the cost of a RawQuerySet, which works the
+    converters out again for every query.
+    """
+    attnames = tuple(attnames)
+    converters = _converters(model, attnames, connection.alias)
+    alias = connection.alias
+    instances = []
+    for row in rows:
+        values = list(row)
+        for index, column, functions in converters:
+            for convert in functions:
+                values[index] = convert(values[index], column, connection)
+        instances.append(model.from_db(alias, attnames, values))
+    return instances
+
+
+@cache
+def _converters(model, attnames, alias):
+    """(index, column, converters) for each column that has converters (the compiler's own)."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    found = []
+    for index, attname in enumerate(attnames):
+        field = fields[attname]
+        column = field.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if functions:
+            found.append((index, column, functions))
+    return found

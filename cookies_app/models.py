@@ -97,6 +97,10 @@ class Visitor(models.Model):
     # judge or issue changes nothing, and is logged without reading the jar.
     jar_digest = models.CharField(max_length=32, blank=True, default="")
     carried = models.TextField(blank=True, default="")
+    # Bumped in the transaction of every write that changes a jar row: a
+    # server process may reuse the jar it read while the number stays the same
+    # (jar.cached_jar).
+    jar_version = models.PositiveBigIntegerField(default=0)
 
     objects = VisitorQuerySet.as_manager()
 

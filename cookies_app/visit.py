@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from . import rules
 from .cookie_log import received_names
-from .jar import LATEST_ISSUED, load_jar
-from .log_sql import aware_datetime
+from .jar import LATEST_ISSUED, cached_jar
+from .log_sql import from_rows
 from .models import FETCH_SITE_MAX, HOST_MAX, PATH_MAX, Visitor
 from .site_cookies import reserved_names
 from .text import capped, escape_controls
@@ -65,11 +65,13 @@ class Visit:
     def jar(self):
         """
         Jar rows by id: the ones named in the request, the ones present last
-        time, and the latest issued. Read on first use: not every view needs it.
+        time, and the latest issued. Read on first use (not every view needs
+        it), or reused from this process's last read of an unchanged jar; the
+        rows may be shared with other requests: read them, never change them.
         """
         if self.visitor is None or self.visitor.requests <= (1 if self.seq else 0):
             return {}  # a new browser has no jar yet
-        return load_jar(self.visitor, received_names(self.received))
+        return cached_jar(self.visitor, received_names(self.received))
 
     @cached_property
     def context(self):
@@ -155,7 +157,7 @@ def build(request, log=True, count=True):
 VISITOR_FIELDS = [
     f.attname
     for f in Visitor._meta.concrete_fields
-    if f.attname in {"id", "key", "requests", "last_seen", "latest_request_id"}
+    if f.attname in {"id", "key", "requests", "last_seen", "latest_request_id", "jar_version"}
 ]
 
 
@@ -167,13 +169,7 @@ def _find_visitor(key):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {table} WHERE {quote('key')} = %s", [key])
         found = cursor.fetchone()
-    if found is None:
-        return None
-    values = [
-        aware_datetime(v) if n == "last_seen" else v
-        for n, v in zip(VISITOR_FIELDS, found, strict=True)
-    ]
-    return Visitor.from_db(connection.alias, VISITOR_FIELDS, values)
+    return from_rows(Visitor, VISITOR_FIELDS, [found])[0] if found else None
 
 
 def _count_request(visitor, now):

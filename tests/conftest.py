@@ -2,8 +2,12 @@ import os
 from collections import Counter
 
 import pytest
+from django.template.backends import jinja2 as jinja2_backend
+from django.test.signals import template_rendered
 from django.urls import reverse
 from hypothesis import settings as hypothesis_settings
+
+from cookies_app.jar import JARS
 
 # CI explores the same examples every run, so a red build always means a change
 # broke something; locally each run explores new ones.
@@ -23,6 +27,32 @@ def record_examples(label):
 def pytest_terminal_summary(terminalreporter):
     for label, count in sorted(EXAMPLES_RUN.items()):
         terminalreporter.write_line(f"Hypothesis examples run: {count} ({label})")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def jinja2_contexts():
+    """
+    response.context for the Jinja2 pages too: Django's test set-up instruments
+    its own template engine only, with the same signal the test client reads.
+    """
+    render = jinja2_backend.Template.render
+
+    def instrumented(template, context=None, request=None):
+        context = {} if context is None else context
+        html = render(template, context, request)  # adds request, csrf_input...
+        # The Jinja2 template itself: its .name is the one the view asked for.
+        template_rendered.send(sender=template, template=template.template, context=context)
+        return html
+
+    jinja2_backend.Template.render = instrumented
+    yield
+    jinja2_backend.Template.render = render
+
+
+@pytest.fixture(autouse=True)
+def fresh_jar_cache():
+    """Each test starts with no jar cached: its visitors' ids may be a former test's."""
+    JARS.clear()
 
 
 @pytest.fixture

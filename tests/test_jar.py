@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cookies_app import jar
-from cookies_app.models import JarCookie
+from cookies_app.models import JarCookie, Visitor
 from tests import factories
 
 VISITOR = "cookielab_visitor"
@@ -226,3 +227,112 @@ def test_forgettable_cookies_query_has_a_limit():
 
     [query] = queries
     assert re.search(rf"\bLIMIT {jar.FORGET_LIMIT}\b", query["sql"]), query["sql"]
+
+
+# The per-process jar cache -------------------------------------------------------
+
+
+def jar_reads(queries):
+    table = JarCookie._meta.db_table
+    return [
+        q["sql"] for q in queries if q["sql"].lstrip().startswith("SELECT") and table in q["sql"]
+    ]
+
+
+def lab_get(client, lab_url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(lab_url)
+    assert response.status_code == 200
+    return response, jar_reads(queries)
+
+
+@pytest.mark.django_db
+def test_an_unchanged_jar_is_read_once_then_reused(client, lab_url):
+    client.cookies["flavor"] = "chip"
+    client.get(lab_url)  # first visit: the lab issues username=root
+    client.get(lab_url)  # the jar changes: username came back
+    visitor = Visitor.objects.get()
+    version = visitor.jar_version
+
+    _, first = lab_get(client, lab_url)
+    _, second = lab_get(client, lab_url)
+
+    assert first, "the lab page reads the jar"
+    assert second == [], "the same jar, unchanged since: no read"
+    visitor.refresh_from_db()
+    assert visitor.jar_version == version, "an unchanged request leaves the version alone"
+
+
+@pytest.mark.django_db
+def test_a_cookie_set_by_the_lab_is_on_the_next_page(client, lab_url):
+    client.get(lab_url)
+    lab_get(client, lab_url)
+    lab_get(client, lab_url)  # cached now
+    before = Visitor.objects.get().jar_version
+
+    client.post(lab_url, {"key": "flavor", "value": "chip", "path": "/", "samesite": "Lax"})
+    response, reads = lab_get(client, lab_url)
+
+    assert Visitor.objects.get().jar_version > before
+    assert reads, "the version moved: the jar is read again"
+    assert {v.name for v in response.context["round_trip"]} >= {"flavor", "username"}
+
+
+@pytest.mark.django_db
+def test_a_change_written_by_another_process_is_seen(client, lab_url):
+    client.get(lab_url)
+    lab_get(client, lab_url)
+    lab_get(client, lab_url)  # cached now
+    visitor = Visitor.objects.get()
+    # Another server process logs a response that re-issues username HttpOnly:
+    # its rows and the version change in one transaction.
+    JarCookie.objects.filter(visitor=visitor, name="username").update(httponly=True)
+    Visitor.objects.filter(id=visitor.id).update(jar_version=F("jar_version") + 1)
+
+    response, reads = lab_get(client, lab_url)
+
+    assert reads
+    [row] = [r for r in response.context["received"] if r["name"] == "username"]
+    assert row["issued"].httponly
+
+
+@pytest.mark.django_db
+def test_the_cache_keeps_its_size_dropping_the_least_recently_used():
+    cache = jar.JarCache(2)
+    owners = [factories.visitor(requests=5) for _ in range(3)]
+    for owner in owners:
+        factories.jar_cookie(owner, "a", present=True)
+        cache.get(owner, ("a",))
+    cache.get(owners[1], ("a",))  # the second is used again: the third is now the oldest kept
+
+    assert list(cache.jars) == [owners[2].id, owners[1].id]
+    with CaptureQueriesContext(connection) as queries:
+        cache.get(owners[0], ("a",))
+    assert len(queries) == 1, "the first was dropped: read again"
+    assert list(cache.jars) == [owners[1].id, owners[0].id]
+
+
+@pytest.mark.django_db
+def test_the_cache_holds_one_jar_per_browser_for_the_names_it_carried():
+    cache = jar.JarCache(8)
+    owner = factories.visitor(requests=5)
+    a = factories.jar_cookie(owner, "a")
+    b = factories.jar_cookie(owner, "b")
+
+    assert set(cache.get(owner, ("a",))) == {a.id}
+    assert set(cache.get(owner, ("b",))) == {b.id}, "other names: another read"
+    assert len(cache.jars) == 1
+
+
+@pytest.mark.django_db
+def test_a_cache_of_size_0_reads_every_time():
+    cache = jar.JarCache(0)
+    owner = factories.visitor(requests=5)
+    factories.jar_cookie(owner, "a")
+
+    with CaptureQueriesContext(connection) as queries:
+        cache.get(owner, ("a",))
+        cache.get(owner, ("a",))
+
+    assert len(queries) == 2
+    assert not cache.jars
