@@ -558,8 +558,8 @@ class VisitorAdmin(ReadOnlyLogAdmin):
     ordering = ["-id"]
     change_form_template = "admin/cookies_app/visitor_change_form.html"
     # The write path's bookkeeping (round-trip verdicts, the unchanged-request
-    # fingerprint): nothing to read here.
-    bookkeeping = ("awaiting_request", "awaiting_since", "jar_digest", "carried")
+    # fingerprint, the jar cache's version): nothing to read here.
+    bookkeeping = ("awaiting_request", "awaiting_since", "jar_digest", "carried", "jar_version")
 
     def get_readonly_fields(self, request, obj=None):
         return [f for f in super().get_readonly_fields(request, obj) if f not in self.bookkeeping]

@@ -177,6 +177,17 @@ def test_visitor_page_shows_jar_verdicts_and_timeline(admin_client, logged):
 
 
 @pytest.mark.django_db
+def test_visitor_page_leaves_the_write_paths_bookkeeping_out(admin_client, logged):
+    url = reverse("admin:cookies_app_visitor_change", args=[logged.pk])
+
+    page = admin_client.get(url).content.decode()
+
+    for name in ("awaiting_since", "jar_digest", "carried", "jar_version"):
+        assert f"field-{name}" not in page
+    assert "field-requests" in page
+
+
+@pytest.mark.django_db
 def test_hostile_value_is_escaped_in_the_admin(admin_client, logged):
     pages = [reverse(CHANGELISTS[0]), reverse("admin:cookies_app_visitor_change", args=[logged.pk])]
     for url in pages:
