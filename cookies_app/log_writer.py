@@ -3,18 +3,19 @@ The background log writer: a response goes out before its log is written.
 
 Each server process has one writer thread and one bounded queue. A request
 hands its Visit and its response's cookies over (``submit``) and returns; the
-thread takes everything queued so far as one batch and writes it in one
-transaction (``log_batch.record_batch``): one commit, one tally upsert and
-one lock round per batch instead of per request. Under load, batches grow by
-themselves while the previous one is written (group commit); alone, a request
-is written at once.
+thread takes what is queued as one batch and writes it in one transaction
+(``log_batch.record_batch``): one commit, one tally upsert and one lock round
+per batch instead of per request (group commit). A batch waits
+``COOKIE_LAB_LOG_LINGER_MS`` (50) after its first request for more to come,
+so under load it holds tens of requests; alone, a request is written that
+much later.
 
 What can be lost: nothing on a graceful reload or shutdown (SIGHUP, SIGTERM:
 the app server lets the process exit normally, and ``atexit`` drains the
 queue first). A hard kill (SIGKILL, OOM, power loss) loses the requests
 queued and the batch being written: at most ``COOKIE_LAB_LOG_QUEUE`` +
 ``COOKIE_LAB_LOG_BATCH`` requests, answered in the last moments (under
-normal load, the time one batch takes to write). A full queue makes the next
+normal load, the linger plus the time one batch takes to write). A full queue makes the next
 request wait for room (backpressure), never drops it.
 """
 
@@ -43,6 +44,10 @@ logger = logging.getLogger(__name__)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+# Queued by flush(): write what is queued now, without lingering.
+NOW = object()
+
+
 @dataclass(frozen=True)
 class Entry:
     """One request to log: what cookie_log needs of the request and its response."""
@@ -60,9 +65,11 @@ def entry(visit, response):
 class LogWriter:
     """One process's queue and writer thread (started on first use, again after a fork)."""
 
-    def __init__(self, capacity, batch_size):
+    def __init__(self, capacity, batch_size, linger=0.0):
         self.capacity = capacity
         self.batch_size = batch_size
+        self.linger = linger  # seconds a batch waits for more requests
+        self._hurry = threading.Event()  # set by flush() and stop(): no more waiting
         self._lock = threading.Lock()
         self._queue = None
         self._thread = None
@@ -80,8 +87,10 @@ class LogWriter:
         self._write([item])
 
     def flush(self):
-        """Wait until everything submitted so far is written."""
+        """Wait until everything submitted so far is written (the batch lingers no more)."""
         if self._running():
+            self._queue.put(NOW)
+            self._hurry.set()
             self._queue.join()
 
     def stop(self, final=False):
@@ -96,6 +105,7 @@ class LogWriter:
                 return
             thread, self._thread, self._stopping = self._thread, None, True
             self._queue.put(None)
+            self._hurry.set()
         thread.join()
         with self._lock:
             leftover = []
@@ -103,7 +113,7 @@ class LogWriter:
                 leftover.append(self._queue.get_nowait())
                 self._queue.task_done()
             self._stopping = final
-        self._write([item for item in leftover if item is not None])
+        self._write([item for item in leftover if item not in (None, NOW)])
 
     def _running(self):
         return self._thread is not None and self._pid == os.getpid() and self._thread.is_alive()
@@ -113,6 +123,7 @@ class LogWriter:
         if self._pid != os.getpid():
             # A forked worker inherits no thread: each process has its own queue.
             self._queue, self._pid, self._thread = queue.Queue(self.capacity), os.getpid(), None
+            self._hurry = threading.Event()
             self._stopping = False
         if not self._running():
             # First use, or the thread died: a queue nobody drains would block
@@ -126,14 +137,9 @@ class LogWriter:
     def _run(self, jobs):
         try:
             while True:
-                batch = [jobs.get()]
-                while len(batch) < self.batch_size:
-                    try:
-                        batch.append(jobs.get_nowait())
-                    except queue.Empty:
-                        break
+                batch = self._next_batch(jobs)
                 try:
-                    self._write([item for item in batch if item is not None])
+                    self._write([item for item in batch if item not in (None, NOW)])
                 finally:
                     # Whatever happened, flush() must not wait for these forever.
                     for _ in batch:
@@ -142,6 +148,27 @@ class LogWriter:
                     return
         finally:
             connection.close()  # this thread's own connection
+
+    def _next_batch(self, jobs):
+        """
+        What is queued, up to a batch, after waiting ``linger`` seconds from the
+        first request for more to come: a busy process then writes tens of
+        requests a transaction instead of one or two (each transaction costs a
+        lock, a commit and a tally upsert whatever its size). A flush (NOW) or
+        a stop (None) ends the wait.
+        """
+        batch = [jobs.get()]
+        if batch[0] not in (None, NOW) and self.linger:
+            # A sleep, not a wait on the queue: each request queued meanwhile
+            # would wake this thread (and take the GIL from the requests).
+            self._hurry.wait(self.linger)
+        self._hurry.clear()
+        while len(batch) < self.batch_size and batch[-1] not in (None, NOW):
+            try:
+                batch.append(jobs.get_nowait())
+            except queue.Empty:
+                break
+        return batch
 
     def _write(self, batch):
         if not batch:
@@ -163,7 +190,11 @@ class LogWriter:
                     logger.exception("A request could not be logged (visitor %s).", item.visit.key)
 
 
-writer = LogWriter(settings.COOKIE_LAB_LOG_QUEUE, settings.COOKIE_LAB_LOG_BATCH)
+writer = LogWriter(
+    settings.COOKIE_LAB_LOG_QUEUE,
+    settings.COOKIE_LAB_LOG_BATCH,
+    settings.COOKIE_LAB_LOG_LINGER_MS / 1000,
+)
 # Runs when a worker exits normally (granian and gunicorn both let workers exit
 # normally on a graceful reload or shutdown); daemon threads still run then.
 atexit.register(writer.stop, final=True)

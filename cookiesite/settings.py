@@ -10,6 +10,7 @@ COOKIE_LAB_REDACT_PATTERN  regex of cookie names whose values the log never keep
 COOKIE_LAB_LOGIN_FAILURE_LIMIT    failed admin logins (one username, one address) before a lockout.
 COOKIE_LAB_LOGIN_COOLOFF_MINUTES  how long that lockout lasts.
 COOKIE_LAB_LOG       background, inline or off: how requests reach the log (see below).
+COOKIE_LAB_LOG_LINGER_MS  how long a log batch waits for more requests (default 50).
 COOKIE_LAB_JAR_CACHE jars each server process reuses while unchanged (default 512; 0: none).
 DJANGO_DEBUG_TOOLBAR 0/1, django-debug-toolbar in development; off unless asked for.
 """
@@ -366,6 +367,9 @@ if COOKIE_LAB_LOG not in COOKIE_LAB_LOG_MODES:
 # queued (backpressure, never loss), and a batch holds at most this many.
 COOKIE_LAB_LOG_QUEUE = env_positive_int("COOKIE_LAB_LOG_QUEUE", 1000)
 COOKIE_LAB_LOG_BATCH = 200
+# How long a batch waits for more requests after its first: one transaction
+# for tens of requests under load, for a log that lands that much later.
+COOKIE_LAB_LOG_LINGER_MS = env_count("COOKIE_LAB_LOG_LINGER_MS", 50)
 # Jars each server process keeps for reuse while unchanged (jar.JarCache), one
 # per browser; 0 reads every jar from the database.
 COOKIE_LAB_JAR_CACHE = env_count("COOKIE_LAB_JAR_CACHE", 512)

@@ -5,6 +5,7 @@ real database on its own connection (so these tests commit: transaction=True).
 """
 
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -75,6 +76,45 @@ def test_the_view_does_not_wait_for_the_log(background, client, monkeypatch):
         release.set()
     background.flush()
     assert Request.objects.filter(visitor=visitor_of(client)).count() == 5
+
+
+def batch_sizes(monkeypatch):
+    """The size of every batch the writer writes from now on."""
+    sizes, original = [], log_batch.record_batch
+
+    def counted(batch):
+        sizes.append(len(batch))
+        original(batch)
+
+    monkeypatch.setattr(log_batch, "record_batch", counted)
+    return sizes
+
+
+def test_a_batch_lingers_for_the_requests_that_follow(background, client, monkeypatch):
+    client.get("/api/cookies")  # a first visit sets the visitor id: written inline
+    background.flush()
+    monkeypatch.setattr(background, "linger", 1.0)
+    sizes = batch_sizes(monkeypatch)
+
+    for _ in range(3):
+        client.get("/api/cookies")
+    time.sleep(1.5)
+
+    assert sizes == [3], "one transaction for the three requests of the linger"
+    assert Request.objects.filter(visitor=visitor_of(client)).count() == 4
+
+
+def test_a_flush_does_not_wait_out_the_linger(background, client, monkeypatch):
+    client.get("/api/cookies")
+    background.flush()
+    monkeypatch.setattr(background, "linger", 30.0)
+    client.get("/api/cookies")
+
+    started = time.monotonic()
+    background.flush()
+
+    assert time.monotonic() - started < 5
+    assert Request.objects.filter(visitor=visitor_of(client)).count() == 2
 
 
 def test_a_batch_upserts_its_tallies_once(background, client):

@@ -256,6 +256,7 @@ def test_tests_never_load_the_debug_toolbar():
         ({"COOKIE_LAB_LOG": "sometimes"}, "COOKIE_LAB_LOG must be one of background, inline, off"),
         ({"COOKIE_LAB_LOG_QUEUE": "0"}, "COOKIE_LAB_LOG_QUEUE must be a whole number, 1 or more"),
         ({"COOKIE_LAB_JAR_CACHE": "-1"}, "COOKIE_LAB_JAR_CACHE must be a whole number, 0 or more"),
+        ({"COOKIE_LAB_LOG_LINGER_MS": "0.5"}, "COOKIE_LAB_LOG_LINGER_MS must be a whole number, 0"),
     ],
 )
 def test_the_log_settings_refuse_a_bad_value_clearly(env, expected):
