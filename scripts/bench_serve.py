@@ -11,8 +11,9 @@ What it starts, itself:
   PostgreSQL database, with the log on (COOKIE_LAB_LOG=background) and off;
 - for the last check, two `make serve` instances behind Debian's nginx.
 
-What it measures (wrk -t2 -c32, five cookies a request, and a Cookie Lab
-visitor id picked round robin from 64 browsers):
+What it measures (wrk -t2 -c32, five cookies a request and, for Cookie Lab,
+what each of 64 browsers got on its first visits, round robin: its visitor id
+and CSRF cookie, which a returning browser sends):
 - req/s, p50 and p99 of each, and each worker's peak RSS (target: < 100 MB);
 - `/api/cookies` with every cookie logged ÷ httpbin `/cookies` (target ≥ 1.0),
   the lab page with logging ÷ the Flask tutorial (target ≥ 0.5), and logging

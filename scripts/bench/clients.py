@@ -36,19 +36,38 @@ def new_visitor(port):
     return set_cookies(headers).get(VISITOR_COOKIE) if status == 200 else None
 
 
-def new_visitors(port, count):
-    """(answered, ids): ``count`` first visits, and the visitor ids they were given."""
-    answered, ids = 0, []
+def returning_browser(port, answered):
+    """
+    The cookies Cookie Lab gives a new browser on its first visits: a visitor
+    id from /api/cookies, then the CSRF cookie from the lab page, which every
+    browser that has seen the page sends back. "" when it got no visitor id.
+    Each answered request is counted in ``answered`` by path.
+    """
+    status, headers, _ = get(port, "/api/cookies")
+    answered["/api/cookies"] += 1
+    visitor = set_cookies(headers).get(VISITOR_COOKIE) if status == 200 else None
+    if not visitor:
+        return ""
+    own = {VISITOR_COOKIE: visitor}
+    status, headers, _ = get(port, "/cookies", cookie_header(visitor))
+    answered["/cookies"] += 1
+    if status == 200:
+        own.update((k, v) for k, v in set_cookies(headers).items() if "csrf" in k and v)
+    return "; ".join(f"{name}={value}" for name, value in own.items())
+
+
+def returning_browsers(port, count, answered):
+    """``count`` browsers' own cookies (returning_browser), first visits counted in ``answered``."""
+    browsers = []
     for _ in range(count):
         try:
-            visitor = new_visitor(port)
+            browser = returning_browser(port, answered)
         except (OSError, http.client.HTTPException) as error:
             say(f"  ! a first visit failed: {error!r}")
             continue
-        answered += 1
-        if visitor:
-            ids.append(visitor)
-    return answered, ids
+        if browser:
+            browsers.append(browser)
+    return browsers
 
 
 def cookie_header(visitor):

@@ -1,8 +1,9 @@
 -- wrk script for scripts/bench_serve.py.
 --
 -- Every request carries the Cookie header in BENCH_COOKIES (five cookies) and,
--- when BENCH_VISITORS names a file of visitor ids (one a line), one of them as
--- cookielab_visitor, round robin, so the load spreads over many browsers.
+-- when BENCH_VISITORS names a file of browsers (one a line: the cookies Cookie
+-- Lab gave that browser on its first visits, its visitor id and CSRF cookie),
+-- one of them, round robin, so the load spreads over many browsers.
 -- Requests are built once per thread: request() only picks one and counts it.
 -- done() prints one line, "BENCH_JSON {...}", that the bench parses: "sent"
 -- is how many requests went out, "requests" how many were answered (wrk
@@ -34,8 +35,8 @@ function init(args)
   if #ids == 0 then
     requests[1] = wrk.format(nil, nil, { ["Cookie"] = cookies })
   else
-    for i, id in ipairs(ids) do
-      requests[i] = wrk.format(nil, nil, { ["Cookie"] = cookies .. "; cookielab_visitor=" .. id })
+    for i, own in ipairs(ids) do
+      requests[i] = wrk.format(nil, nil, { ["Cookie"] = cookies .. "; " .. own })
     end
   end
   next_index = (offset or 0) * 7 % #requests

@@ -3,7 +3,7 @@
 from collections import Counter
 from functools import partial
 
-from bench.clients import new_visitors
+from bench.clients import returning_browsers
 from bench.config import WRK_VISITORS, say
 from bench.processes import running
 from bench.report import Row, rss_text
@@ -33,12 +33,12 @@ def throughput(results, database, plan, secret, run_dir, modes):
             partial(start_lab, name, database, mode, secret, plan.workers, run_dir)
         ) as server:
             # 64 browsers: new ones when this mode issues ids, else the last ones.
-            answered["/api/cookies"], fresh = new_visitors(server.port, WRK_VISITORS)
-            sent["/api/cookies"] = answered["/api/cookies"]
+            fresh = returning_browsers(server.port, WRK_VISITORS, answered)
+            sent.update(answered)
             visitors = fresh or visitors
             if not visitors:
                 say("  ! no visitor id issued: the load carries none")
-            visitors_file = run_dir / f"{name}.visitors"
+            visitors_file = run_dir / f"{name}.browsers"
             visitors_file.write_text("\n".join(visitors) + "\n")
             for path in ("/api/cookies", "/cookies"):
                 url = f"http://127.0.0.1:{server.port}{path}"
