@@ -80,7 +80,14 @@ serve: $(VENV)/.installed ## production mode: granian (deploy/granian.env), Whit
 		GRANIAN_HOST=$(HOST) GRANIAN_PORT=$(PORT) GRANIAN_WORKERS=$(WORKERS) GRANIAN_PID_FILE=$(PIDFILE) \
 		exec $(BIN)/granian cookiesite.wsgi:application 2>&1
 
-test: $(VENV)/.installed lint ## install and run the whole test suite (lint, migrations check, pytest)
+# The Firefox tests' driver, puppeteer-core, exactly as locked (it downloads no
+# browser), when this machine has npm; without it those tests skip with a message.
+FIREFOX_DRIVER := tests/browser/firefox/node_modules/.installed
+$(FIREFOX_DRIVER): tests/browser/firefox/package-lock.json
+	npm ci --prefix tests/browser/firefox --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed lint $(if $(shell command -v npm),$(FIREFOX_DRIVER)) ## install and run the whole test suite (lint, migrations check, pytest)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
@@ -88,7 +95,7 @@ lint: $(VENV)/.installed ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test-postgres: $(VENV)/.installed ## the suite against PostgreSQL (PG_URL, default the local server)
+test-postgres: $(VENV)/.installed $(if $(shell command -v npm),$(FIREFOX_DRIVER)) ## the suite against PostgreSQL (PG_URL, default the local server)
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest
 
 screenshots: $(VENV)/.installed ## PNGs of the lab and the admin log in docs/screenshots (needs chromium)

@@ -39,9 +39,7 @@ def browser():
             f"No Chromium at {CHROMIUM}: `apt-get install -y chromium` (Debian's build) "
             "or set CHROMIUM_PATH to run the browser tests."
         )
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -50,6 +48,26 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+def unavailable(message):
+    """A browser this machine lacks: skipped locally, a failure in CI."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def firefox():
+    """Debian's firefox-esr over WebDriver BiDi (tests/browser/firefox.py)."""
+    from tests.browser import firefox as driver
+
+    reason = driver.missing()
+    if reason:
+        unavailable(reason)
+    browser = driver.Firefox()
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -64,6 +82,10 @@ def context(browser, live_server):
 def page(context):
     page = context.new_page()
     errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
+    if hasattr(page, "javascript_errors"):  # Firefox: its driver collects them
+        yield page
+        errors = page.javascript_errors()
+    else:
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
     assert errors == [], f"JavaScript errors on the page: {errors}"

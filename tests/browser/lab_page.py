@@ -17,7 +17,7 @@ def set_cookie(page, at="/cookies", samesite="", send_anyway=True, **fields):
 
 
 def held(context, name):
-    """The cookie as Chromium holds it, or None."""
+    """The cookie as the browser holds it, or None."""
     return next((c for c in context.cookies() if c["name"] == name), None)
 
 
@@ -25,12 +25,23 @@ def in_document_cookie(page, name):
     return any(p.split("=")[0] == name for p in page.evaluate("document.cookie").split("; "))
 
 
+# Read with page.evaluate, which both engines' drivers share (tests/browser/firefox.py).
+VERDICT = """(name) => {
+    const row = [...document.querySelectorAll("#verdict-table tr[data-cookie-name]")]
+        .find((r) => r.dataset.cookieName === name);
+    if (!row) return [null, []];
+    const codes = [...row.querySelectorAll("li[data-code]")].map((i) => i.dataset.code);
+    return [row.querySelector(".verdict").textContent, codes];
+}"""
+RECEIVED = """(name) => [...document.querySelectorAll("#received-table tr[data-cookie-name]")]
+    .filter((r) => r.dataset.cookieName === name).length"""
+
+
 def verdict(page, name):
     """The lab's verdict for ``name`` and the rule codes it gives as reasons."""
-    row = page.locator(f'#verdict-table tr[data-cookie-name="{name}"]')
-    codes = row.locator("li[data-code]").evaluate_all("items => items.map((i) => i.dataset.code)")
-    return row.locator(".verdict").text_content(), codes
+    status, codes = page.evaluate(VERDICT, name)
+    return status, codes
 
 
 def received(page, name):
-    return page.locator(f'#received-table tr[data-cookie-name="{name}"]').count() == 1
+    return page.evaluate(RECEIVED, name) == 1
