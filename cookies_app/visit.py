@@ -148,6 +148,7 @@ def build(request, log=True, count=True):
             received_names=frozenset(received),
             fetch_site=request.headers.get("Sec-Fetch-Site", ""),
             method=request.method,
+            engine=rules.engine_of(request.headers.get("User-Agent", "")),
         ),
     )
 

@@ -299,7 +299,8 @@ def test_full_findings_are_in_the_redirects_json_body(client):
     findings = body(response)["findings"]
     assert len(findings) == 200
     assert {f["cookie"] for f in findings} == set(names)
-    assert set(findings[0]) == {"cookie", "severity", "code", "field", "message", "spec", "fix"}
+    fields = {"cookie", "severity", "code", "field", "message", "spec", "fix", "engines"}
+    assert set(findings[0]) == fields
 
 
 def test_findings_summary_fits_however_many_codes():

@@ -29,7 +29,7 @@ def test_refused_cookie_is_blocked_with_its_message(client):
     assert result["verdict"] == "refused"
     assert any("cannot contain a space" in m for m in result["errors"]["key"])
     finding = result["findings"][0]
-    assert set(finding) == {"severity", "code", "field", "message", "spec", "fix"}
+    assert set(finding) == {"severity", "code", "field", "message", "spec", "fix", "engines"}
 
 
 @pytest.mark.django_db

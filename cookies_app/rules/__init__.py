@@ -8,7 +8,10 @@ plain explanation and the spec section (RFC 6265bis; the layered-cookies draft
 for the __Http- prefixes).
 """
 
+from dataclasses import replace
+
 from . import expiry, scope, syntax
+from .engines import Engine, engine_of, notes_for
 from .hosts import (
     default_path,
     domain_matches,
@@ -51,9 +54,10 @@ CHECKS = (
 
 
 def evaluate(cookie, context=None):
-    """All findings for ``cookie`` set in ``context``, most severe first."""
+    """All findings for ``cookie`` set in ``context``, most severe first, with engine notes."""
     context = context or RequestContext()
     findings = [finding for check in CHECKS for finding in check(cookie, context)]
+    findings = [f if f.engines else replace(f, engines=notes_for(f.code)) for f in findings]
     return sorted(findings, key=lambda f: SEVERITY_ORDER.index(f.severity))
 
 
@@ -68,6 +72,7 @@ def refused(findings):
 
 __all__ = [
     "CHECKS",
+    "Engine",
     "LAYERED",
     "MAX_ATTRIBUTE_BYTES",
     "MAX_LIFETIME",
@@ -84,6 +89,7 @@ __all__ = [
     "Source",
     "default_path",
     "domain_matches",
+    "engine_of",
     "evaluate",
     "expiry",
     "host_without_port",

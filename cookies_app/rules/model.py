@@ -60,6 +60,8 @@ class Finding:
     field: str
     message: str
     spec: str
+    # What each tested browser engine does with such a cookie (engines.py).
+    engines: tuple = ()
 
     @property
     def fix(self):
@@ -74,6 +76,7 @@ class Finding:
             "message": self.message,
             "spec": self.spec,
             "fix": self.fix,
+            "engines": [note.as_dict() for note in self.engines],
         }
 
 
@@ -106,6 +109,9 @@ class RequestContext:
     # The browser's Sec-Fetch-Site and the method: SameSite decides on them.
     fetch_site: str = ""
     method: str = "GET"
+    # The engine that sent the request (engines.engine_of its User-Agent): the
+    # rules judge by its behaviour where the tested engines differ.
+    engine: str = ""
 
 
 # Python's http.cookies accepts RFC 7230 token characters plus ':' in a name;

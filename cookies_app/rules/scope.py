@@ -1,7 +1,9 @@
 """Lifetime, scope and security attributes: what the browser will keep."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from .engines import HOST_PREFIX_OWN_DOMAIN, Engine, compat_notes
 from .expiry import RANGE, in_range
 from .hosts import (
     default_path,
@@ -172,8 +174,8 @@ def samesite(cookie, context):
             "info",
             "SameSiteUnspecified",
             "samesite",
-            "No SameSite: browsers treat the cookie as Lax (sent on same-site requests and "
-            "top-level navigations).",
+            "No SameSite: Chromium treats the cookie as Lax (sent on same-site requests and "
+            "top-level navigations); Firefox keeps it with no SameSite.",
             "§5.6.7",
         )
     elif SameSite.parse(samesite) is None:
@@ -218,9 +220,11 @@ def prefix(cookie, context):
     if not trustworthy:
         problems.append("it must be set from a secure (HTTPS) page")
     spec, section = (RFC, "§4.1.3")
+    own_domain = False
     if prefix.startswith("__Host-"):
         if cookie.domain:
             problems.append("it must not have a Domain")
+            own_domain = cookie.domain.lower() == host_without_port(context.host).lower()
         if cookie.path != "/":
             problems.append("its Path must be /")
     if "Http-" in prefix:
@@ -229,7 +233,22 @@ def prefix(cookie, context):
             problems.append("it cannot be set from document.cookie")
         elif not cookie.httponly:
             problems.append("it must be HttpOnly")
-    if problems:
+    if problems == ["it must not have a Domain"] and own_domain:
+        # Only Chromium drops it: judged by the engine that asks.
+        kept = context.engine == Engine.FIREFOX
+        yield replace(
+            finding(
+                "warning" if kept else "error",
+                "InvalidPrefix",
+                "key",
+                f"A {prefix} cookie{case} must not have a Domain: Chromium drops it; Firefox "
+                "keeps it when the Domain names this very host. Drop Domain for every browser.",
+                section,
+                spec,
+            ),
+            engines=HOST_PREFIX_OWN_DOMAIN + compat_notes("InvalidPrefix"),
+        )
+    elif problems:
         yield finding(
             "error",
             "InvalidPrefix",

@@ -281,3 +281,20 @@ def test_lifetime_is_capped_at_400_days(page, context):
         "[...document.querySelectorAll('.findings li.finding.warning')].map((li) => li.textContent)"
     )
     assert any("LifetimeCapped" in text for text in warnings)
+
+
+def test_the_lab_judges_a_host_prefix_with_its_own_domain_by_the_engine(page, context, engine):
+    """The one proven difference the rules act on: each engine's own verdict beforehand."""
+    set_cookie(page, key="__Host-own", value="1", secure=True, path="/", domain="localhost")
+
+    finding = page.evaluate(
+        """() => {
+            const item = document.querySelector('#result li.finding[data-code="InvalidPrefix"]');
+            return [item.classList[1], item.querySelector(".engines").textContent];
+        }"""
+    )
+
+    assert finding[0] == {"chromium": "error", "firefox": "warning"}[engine]
+    assert "Chromium 156: drops" in finding[1]
+    assert "Firefox 153 ESR: keeps" in finding[1]
+    assert (held(context, "__Host-own") is not None) is (engine == "firefox")

@@ -126,6 +126,19 @@ function findingItem(finding) {
     fix.textContent = `Fix: ${finding.fix}`;
     item.append(" ", fix);
   }
+  if (finding.engines && finding.engines.length) {
+    // What each tested engine does with it, as the server's findings say it.
+    const engines = document.createElement("span");
+    engines.className = "engines";
+    engines.textContent = finding.engines
+      .map((n) =>
+        n.tested
+          ? `${n.engine}: ${n.outcome}${n.detail ? ` (${n.detail})` : ""}`
+          : `${n.engine} (compat data, not tested here): ${n.detail}`,
+      )
+      .join(" · ");
+    item.append(" ", engines);
+  }
   return item;
 }
 
