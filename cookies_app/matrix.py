@@ -70,6 +70,11 @@ TEST_COOKIES = (
 TEST_COOKIE_NAMES = tuple(cookie.name for cookie in TEST_COOKIES)
 
 
+CHROMIUM = rules.Engine.CHROMIUM
+# The engines whose predictions the results page shows side by side (both tested).
+ENGINES = (rules.Engine.CHROMIUM, rules.Engine.FIREFOX)
+
+
 @dataclass(frozen=True)
 class Prediction:
     sent: bool
@@ -105,15 +110,17 @@ def attributes(cookie):
     return "; ".join(parts)
 
 
-def predict(cookie, kind, *, scheme, host, age, third_party_cookies=True):
+def predict(cookie, kind, *, scheme, host, age, third_party_cookies=True, engine=CHROMIUM):
     """
-    Whether a browser holding ``cookie`` (set top-level by the lab at
-    ``scheme://host``, ``age`` ago) sends it with a cross-site request of ``kind``.
+    Whether a browser of ``engine`` holding ``cookie`` (set top-level by the lab
+    at ``scheme://host``, ``age`` ago) sends it with a cross-site request of ``kind``.
     """
-    context = rules.RequestContext(scheme=scheme, host=host, path=COOKIE_PATH)
+    context = rules.RequestContext(scheme=scheme, host=host, path=COOKIE_PATH, engine=engine)
     drops = [f for f in rules.evaluate(cookie, context) if f.severity == rules.Severity.ERROR]
     if drops:
         return Prediction(False, f"Never stored ({drops[0].code}): {drops[0].message}")
+    if engine == rules.Engine.FIREFOX and not cookie.samesite:
+        return _firefox_unspecified(kind, third_party_cookies)
     applied = rules.SameSite.effective(cookie.samesite)
     if applied == rules.SameSite.STRICT:
         return Prediction(False, "Strict stays home on every cross-site request, even a link.")
@@ -152,6 +159,28 @@ def _lax(cookie, kind, age):
             )
         return Prediction(False, "Lax is not sent with a cross-site top-level POST.")
     return Prediction(False, "Lax is not sent with cross-site iframes, images or fetch.")
+
+
+def _firefox_unspecified(kind, third_party_cookies):
+    # Observed in Firefox 153 ESR: no Lax by default, so a cookie without
+    # SameSite goes with every top-level request, a POST at any age included.
+    if kind.top_level:
+        return Prediction(
+            True,
+            "No SameSite, and Firefox does not treat it as Lax: it goes with every "
+            "top-level request, a POST included, however old the cookie.",
+        )
+    if not third_party_cookies:
+        return Prediction(
+            False,
+            "No SameSite, but this browser blocks third-party cookies here "
+            "(it said Sec-Fetch-Storage-Access: none).",
+        )
+    return Prediction(
+        True,
+        "No SameSite, and Firefox does not treat it as Lax: it goes "
+        "with cross-site subresources while third-party cookies are allowed.",
+    )
 
 
 def _partitioned(kind):

@@ -45,7 +45,13 @@ class Cell:
     kind: matrix.RequestKind
     recorded: bool
     arrived: bool
-    prediction: matrix.Prediction
+    # Each tested engine's prediction, the visiting engine's first.
+    predictions: tuple  # of (engine label, matrix.Prediction)
+
+    @property
+    def prediction(self):
+        """The prediction of the engine that ran the matrix (Chromium's for any other)."""
+        return self.predictions[0][1]
 
     @property
     def as_predicted(self):
@@ -118,11 +124,13 @@ def probes(run):
     return {matrix.RequestKind(p.kind): p for p in rows if p.kind in matrix.RequestKind}
 
 
-def table(run, recorded, *, scheme, host, now):
+def table(run, recorded, *, scheme, host, now, engine=matrix.CHROMIUM):
     """
     One row per test cookie: (cookie, attributes, [Cell per kind]). A cell's
-    prediction takes the cookies' age when that request came (or now).
+    predictions, ``engine``'s first, take the cookies' age when that request
+    came (or now).
     """
+    engines = sorted(matrix.ENGINES, key=lambda e: e != (engine or matrix.CHROMIUM))
 
     def age(kind):
         return (recorded[kind].at if kind in recorded else now) - run.started
@@ -132,16 +140,23 @@ def table(run, recorded, *, scheme, host, now):
         cells = []
         for kind in matrix.RequestKind:
             probe = recorded.get(kind)
-            prediction = matrix.predict(
-                cookie,
-                kind,
-                scheme=scheme,
-                host=host,
-                age=age(kind),
-                third_party_cookies=probe is None
-                or matrix.allows_third_party(probe.storage_access),
+            third_party = probe is None or matrix.allows_third_party(probe.storage_access)
+            predictions = tuple(
+                (
+                    e.label,
+                    matrix.predict(
+                        cookie,
+                        kind,
+                        scheme=scheme,
+                        host=host,
+                        age=age(kind),
+                        third_party_cookies=third_party,
+                        engine=e,
+                    ),
+                )
+                for e in engines
             )
             arrived = probe is not None and cookie.name in probe.arrived.split()
-            cells.append(Cell(kind, probe is not None, arrived, prediction))
+            cells.append(Cell(kind, probe is not None, arrived, predictions))
         rows.append((cookie, matrix.attributes(cookie), cells))
     return rows

@@ -15,7 +15,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import matrix, matrix_runs
+from . import matrix, matrix_runs, rules
 from .decorators import logs_cookies
 from .http import HttpResponseSeeOther
 
@@ -102,8 +102,14 @@ def results(request):
     except matrix_runs.BadRun as error:
         return _bad_request(str(error))
     recorded = matrix_runs.probes(run)
+    engine = rules.engine_of(request.headers.get("User-Agent", ""))
     rows = matrix_runs.table(
-        run, recorded, scheme=request.scheme, host=request.get_host(), now=timezone.now()
+        run,
+        recorded,
+        scheme=request.scheme,
+        host=request.get_host(),
+        now=timezone.now(),
+        engine=engine,
     )
     context = {
         "run_id": run.id,
@@ -113,6 +119,7 @@ def results(request):
         ],
         "missing": [matrix.REQUEST_LABELS[k] for k in matrix.RequestKind if k not in recorded],
         "launch_url": _url(_other_origin(request), "launch", run.id),
+        "engine": (engine or matrix.CHROMIUM).label,
     }
     return render(request, "cookies_app/matrix_results.html", context)
 

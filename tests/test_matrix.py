@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cookies_app import matrix, matrix_runs
+from cookies_app import matrix, matrix_runs, rules
 from cookies_app.matrix import RequestKind
 from cookies_app.models import MatrixProbe
 
@@ -20,9 +20,17 @@ YOUNG = timedelta(seconds=10)
 OLD = timedelta(minutes=3)
 
 
-def predict(name, kind, age=YOUNG, host="localhost:8000", scheme="http", third_party=True):
+def predict(
+    name, kind, age=YOUNG, host="localhost:8000", scheme="http", third_party=True, engine="chromium"
+):
     return matrix.predict(
-        COOKIES[name], kind, scheme=scheme, host=host, age=age, third_party_cookies=third_party
+        COOKIES[name],
+        kind,
+        scheme=scheme,
+        host=host,
+        age=age,
+        third_party_cookies=third_party,
+        engine=rules.Engine(engine),
     )
 
 
@@ -315,6 +323,60 @@ def test_results_show_each_cell_beside_its_prediction(client):
     assert 'data-cookie="m_strict"' in text
     assert "✔ arrived" in text and "✘ not sent" in text and "not recorded" in text
     assert "Strict stays home" in text
+
+
+# --- Firefox (observed in Firefox 153 ESR: tests/browser/test_matrix.py) -------
+
+
+@pytest.mark.parametrize("age", [YOUNG, OLD])
+@pytest.mark.parametrize("kind", [RequestKind.FORM_POST, RequestKind.LINK, RequestKind.WINDOW_OPEN])
+def test_firefox_sends_a_cookie_without_samesite_on_every_top_level_request(kind, age):
+    prediction = predict("m_unspecified", kind, age=age, engine="firefox")
+
+    assert prediction.sent is True
+    assert "Firefox does not treat it as Lax" in prediction.why
+
+
+@pytest.mark.parametrize(("third_party", "sent"), [(True, True), (False, False)])
+@pytest.mark.parametrize("kind", SUBRESOURCES)
+def test_firefox_subresources_follow_third_party_cookies(kind, third_party, sent):
+    prediction = predict("m_unspecified", kind, third_party=third_party, engine="firefox")
+
+    assert prediction.sent is sent
+
+
+@pytest.mark.parametrize("name", ["m_strict", "m_lax", "m_none", "m_partitioned"])
+@pytest.mark.parametrize("kind", list(RequestKind))
+@pytest.mark.parametrize("third_party", [True, False])
+def test_the_engines_agree_on_the_cookies_that_say_their_samesite(name, kind, third_party):
+    chromium = predict(name, kind, age=OLD, third_party=third_party)
+
+    assert predict(name, kind, age=OLD, third_party=third_party, engine="firefox") == chromium
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "first"),
+    [
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0", "Firefox"),
+        ("curl/8.5.0", "Chromium"),
+    ],
+)
+def test_results_show_both_engines_the_visiting_one_first(client, user_agent, first):
+    _, run_id = start_run(client)
+    client.get(probe_url("form-post", run_id))
+
+    response = client.get(
+        f"{reverse('cookies_app:matrix-results')}?run={run_id}", headers={"User-Agent": user_agent}
+    )
+
+    cell = response.context["rows"][3][2][4]  # m_unspecified, form POST
+    assert [label.split()[0] for label, _ in cell.predictions] == [
+        first,
+        *{"Chromium", "Firefox"} - {first},
+    ]
+    assert response.text.count("Firefox 153 ESR predicts") == 30
+    assert response.text.count("Chromium 156 predicts") == 30
+    assert f'<span id="matrix-engine">{cell.predictions[0][0]}</span>' in response.text
 
 
 def test_results_table_matches_recorded_rows():

@@ -146,6 +146,9 @@ class Page:
     def click(self, selector, navigates=True):
         return self.call("click", selector=selector, navigates=navigates)
 
+    def wait_for_selector(self, selector):
+        self.call("waitForSelector", selector=selector)
+
     def wait_for_url(self, pattern):
         """The click that navigated waited for the load already: check where it landed."""
         suffix = pattern.lstrip("*").replace("*", "")

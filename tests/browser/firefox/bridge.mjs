@@ -104,6 +104,10 @@ const commands = {
     await target.click(selector);
     return null;
   },
+  async waitForSelector({ page, selector }) {
+    await pages.get(page).waitForSelector(selector, { timeout: TIMEOUT });
+    return null;
+  },
   async cookies({ context }) {
     // Every cookie of the context, as the browser holds it (BiDi storage.getCookies).
     return contexts.get(context).cookies();
