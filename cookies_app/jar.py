@@ -1,7 +1,5 @@
 """Reading a visitor's jar: a few bounded queries, whatever the history."""
 
-import threading
-from collections import OrderedDict
 from functools import cache
 
 from django.conf import settings
@@ -70,52 +68,6 @@ def load_jar(visitor, names, identities=()):
 @cache
 def _table():
     return connection.ops.quote_name(JarCookie._meta.db_table)
-
-
-class JarCache:
-    """
-    The jars this process read lately, one per visitor, each with the visitor's
-    jar_version when it was read: while the number on the visitor row (read by
-    every request anyway) is the same, no write has changed the rows, and the
-    request uses them without reading them again. The writers bump the number
-    in the transaction that changes the rows, so a jar read after a request saw
-    the new number is never older than that change. A browser reloading a page
-    is the common case: most requests change nothing (log_batch).
-    """
-
-    def __init__(self, size):
-        self.size = size
-        self.jars = OrderedDict()  # visitor id -> (key, jar_version, names, rows)
-        self.lock = threading.Lock()  # a threaded server (runserver) shares it
-
-    def get(self, visitor, names):
-        if self.size == 0:
-            return load_jar(visitor, names)
-        with self.lock:
-            found = self.jars.get(visitor.id)
-            # The key too: an id is reused after a rolled-back insert on SQLite.
-            if found is not None and found[:3] == (visitor.key, visitor.jar_version, names):
-                self.jars.move_to_end(visitor.id)
-                return found[3]
-        rows = load_jar(visitor, names)
-        with self.lock:
-            self.jars[visitor.id] = (visitor.key, visitor.jar_version, names, rows)
-            self.jars.move_to_end(visitor.id)
-            while len(self.jars) > self.size:
-                self.jars.popitem(last=False)
-        return rows
-
-    def clear(self):
-        with self.lock:
-            self.jars.clear()
-
-
-JARS = JarCache(settings.COOKIE_LAB_JAR_CACHE)
-
-
-def cached_jar(visitor, names):
-    """load_jar for a request's own use (read only): this process's copy while it is current."""
-    return JARS.get(visitor, tuple(names))
 
 
 @cache

@@ -1,8 +1,8 @@
 """
 The Jinja2 environment of the lab's public pages (the admin stays on Django's
 templates). The lab page is the busiest page of the site: Jinja2 compiles it to
-Python once, and renders it several times faster than Django's engine walks its
-nodes (README, Production).
+Python once; measured on the lab page, 0.68 ms a render against 1.68 ms with
+Django's engine, which walks its nodes each time (README, Production).
 """
 
 from django.template import defaultfilters
@@ -25,7 +25,8 @@ def url(name, *args, **kwargs):
 
 
 def environment(**options):
-    env = Environment(**options)
+    # Django's backend turns autoescaping on already; said here, it cannot be lost.
+    env = Environment(**{**options, "autoescape": True})
     env.globals.update(static=static, url=url)
     env.filters.update(
         breakable=breakable,

@@ -119,7 +119,8 @@ def results(request):
         ],
         "missing": [matrix.REQUEST_LABELS[k] for k in matrix.RequestKind if k not in recorded],
         "launch_url": _url(_other_origin(request), "launch", run.id),
-        "engine": (engine or matrix.CHROMIUM).label,
+        # Who ran it: a tested engine, or another browser, compared with Chromium.
+        "engine": engine.label if engine else f"{engine.label}, compared with Chromium",
     }
     return render(request, "cookies_app/matrix_results.html", context)
 

@@ -14,7 +14,7 @@ from dataclasses import astuple, dataclass, fields
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from . import rollup
 from .models import CookieChange, JarCookie, Request, Tally, UserAgent, Visitor
@@ -132,7 +132,11 @@ def _purge(visitors, batch_size, sleep, unseen_since=None):
     # Their latest requests are about to go: nothing may point at them.
     visitors.update(latest_request=None)
     counts.requests = _drain(Request.objects.filter(visitor__in=visitors), batch_size, sleep)
+    jar_owners = list(visitors.values_list("pk", flat=True))
     counts.jar_cookies = _drain(JarCookie.objects.filter(visitor__in=visitors), batch_size, sleep)
+    # A visitor the DELETE below spares (it came back meanwhile) has lost its
+    # rows: no server process may keep serving the jar it cached (jar_cache).
+    Visitor.objects.filter(pk__in=jar_owners).update(jar_version=F("jar_version") + 1)
     ids = list(visitors.values_list("pk", flat=True))
     with transaction.atomic():
         # The DELETE itself re-checks last_seen: on PostgreSQL a visitor whose

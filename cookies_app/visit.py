@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from . import rules
 from .cookie_log import received_names
-from .jar import LATEST_ISSUED, cached_jar
+from .jar import LATEST_ISSUED
+from .jar_cache import cached_jar
 from .log_sql import from_rows
 from .models import FETCH_SITE_MAX, HOST_MAX, PATH_MAX, Visitor
 from .site_cookies import reserved_names

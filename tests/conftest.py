@@ -7,7 +7,7 @@ from django.test.signals import template_rendered
 from django.urls import reverse
 from hypothesis import settings as hypothesis_settings
 
-from cookies_app.jar import JARS
+from cookies_app.jar_cache import JARS
 
 # CI explores the same examples every run, so a red build always means a change
 # broke something; locally each run explores new ones.

@@ -1,4 +1,4 @@
-"""Without Chromium, browser tests skip with a message, except in CI where they fail."""
+"""Without Chromium or Firefox, browser tests skip with a message, except in CI where they fail."""
 
 import os
 import subprocess
@@ -13,11 +13,14 @@ ONE_BROWSER_TEST = (
 )
 
 
-def run_without_chromium(ci):
+ONE_FIREFOX_TEST = "tests/browser/test_attributes.py::test_plain_cookie_is_kept[firefox]"
+
+
+def run_without_chromium(ci, test=ONE_BROWSER_TEST, **paths):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update(CHROMIUM_PATH="/nonexistent/chromium", CI=ci)
+    env.update(paths or {"CHROMIUM_PATH": "/nonexistent/chromium"}, CI=ci)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", ONE_BROWSER_TEST],
+        [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", test],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -40,3 +43,11 @@ def test_missing_chromium_fails_in_ci():
 
     assert result.returncode != 0
     assert "No Chromium at /nonexistent/chromium" in result.stdout
+
+
+@pytest.mark.parametrize(("ci", "passes"), [("", True), ("true", False)])
+def test_missing_firefox_skips_outside_ci_and_fails_in_it(ci, passes):
+    result = run_without_chromium(ci, ONE_FIREFOX_TEST, FIREFOX_PATH="/nonexistent/firefox")
+
+    assert (result.returncode == 0) is passes, result.stdout
+    assert "No Firefox at /nonexistent/firefox" in result.stdout

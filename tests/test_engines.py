@@ -1,6 +1,7 @@
 """The rules know the engine: which one asks, and what each tested engine does."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -53,16 +54,16 @@ HOST_PREFIX_OWN_DOMAIN = ProposedCookie(
 )
 
 
+@pytest.mark.parametrize("domain", ["localhost", ".localhost"])
 @pytest.mark.parametrize(
     ("engine", "severity"),
     [(Engine.CHROMIUM, Severity.ERROR), (Engine.FIREFOX, Severity.WARNING), ("", Severity.ERROR)],
 )
-def test_a_host_prefix_with_the_hosts_own_domain_is_judged_by_the_engine(engine, severity):
+def test_a_host_prefix_with_the_hosts_own_domain_is_judged_by_the_engine(engine, severity, domain):
     context = RequestContext(host="localhost:8000", engine=engine)
+    cookie = replace(HOST_PREFIX_OWN_DOMAIN, domain=domain)
 
-    [found] = [
-        f for f in rules.evaluate(HOST_PREFIX_OWN_DOMAIN, context) if f.code == "InvalidPrefix"
-    ]
+    [found] = [f for f in rules.evaluate(cookie, context) if f.code == "InvalidPrefix"]
 
     assert found.severity == severity
     assert [str(n) for n in found.engines if n.tested] == [
@@ -88,6 +89,29 @@ def test_firefox_drops_a_host_prefix_that_breaks_another_rule(cookie):
     assert [n.outcome for n in found.engines if n.tested] == ["drops", "drops"]
 
 
+@pytest.mark.parametrize(
+    ("host", "domain"),
+    # A dotted host: Firefox stores Domain=example.com as .example.com, and drops it.
+    [("example.com", "example.com"), ("lab.example.com:8000", "lab.example.com")],
+)
+def test_firefox_keeps_a_host_prefix_domain_only_on_a_name_without_dots(host, domain):
+    cookie = ProposedCookie(name="__Host-x", value="1", secure=True, path="/", domain=domain)
+    context = RequestContext(scheme="https", host=host, engine=Engine.FIREFOX)
+
+    [found] = [f for f in rules.evaluate(cookie, context) if f.code == "InvalidPrefix"]
+
+    assert found.severity == Severity.ERROR
+    assert [n.outcome for n in found.engines if n.tested] == ["drops", "drops"]
+
+
+@pytest.mark.parametrize("engine", [Engine.CHROMIUM, Engine.FIREFOX])
+def test_an_address_as_domain_on_that_address_breaks_no_host_prefix_rule(engine):
+    cookie = ProposedCookie(name="__Host-ip", value="1", secure=True, path="/", domain="127.0.0.1")
+    context = RequestContext(host="127.0.0.1:8000", engine=engine)
+
+    assert "InvalidPrefix" not in {f.code for f in rules.evaluate(cookie, context)}
+
+
 def test_engine_notes_name_real_codes_and_both_tested_engines():
     assert set(ENGINE_NOTES) | set(COMPAT_FEATURES) <= FIXES.keys()
     for code, notes in ENGINE_NOTES.items():
@@ -109,6 +133,7 @@ def test_safari_is_quoted_from_the_vendored_compat_data_and_says_so():
         "outcome": "",
         "detail": f"Partitioned: since {partitioned['version_added']}",
         "tested": False,
+        "text": str(safari),
     }
     assert str(safari).endswith("not tested here): " + safari.detail)
     [lax] = [n for n in found["SameSiteNoneInsecure"].engines if not n.tested]

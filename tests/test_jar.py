@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cookies_app import jar
+from cookies_app.jar_cache import JarCache
 from cookies_app.models import JarCookie, Visitor
 from tests import factories
 
@@ -297,24 +298,39 @@ def test_a_change_written_by_another_process_is_seen(client, lab_url):
 
 
 @pytest.mark.django_db
-def test_the_cache_keeps_its_size_dropping_the_least_recently_used():
-    cache = jar.JarCache(2)
-    owners = [factories.visitor(requests=5) for _ in range(3)]
+def test_the_cache_keeps_within_its_rows_dropping_the_least_recently_used():
+    cache = JarCache(12)
+    owners = [factories.visitor(requests=5) for _ in range(5)]
     for owner in owners:
-        factories.jar_cookie(owner, "a", present=True)
+        many_rows(owner, 3)
         cache.get(owner, ("a",))
-    cache.get(owners[1], ("a",))  # the second is used again: the third is now the oldest kept
+    cache.get(owners[1], ("a",))  # used again: the second is now the newest
 
-    assert list(cache.jars) == [owners[2].id, owners[1].id]
+    assert list(cache.jars) == [o.id for o in (owners[2], owners[3], owners[4], owners[1])]
+    assert cache.rows == 12
     with CaptureQueriesContext(connection) as queries:
         cache.get(owners[0], ("a",))
     assert len(queries) == 1, "the first was dropped: read again"
-    assert list(cache.jars) == [owners[1].id, owners[0].id]
+    assert list(cache.jars) == [o.id for o in (owners[3], owners[4], owners[1], owners[0])]
+
+
+@pytest.mark.django_db
+def test_a_jar_over_a_quarter_of_the_budget_is_read_each_time():
+    cache = JarCache(12)
+    owner = factories.visitor(requests=5)
+    many_rows(owner, 4)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert len(cache.get(owner, ("a",))) == 4
+        cache.get(owner, ("a",))
+
+    assert len(queries) == 2
+    assert not cache.jars and cache.rows == 0
 
 
 @pytest.mark.django_db
 def test_the_cache_holds_one_jar_per_browser_for_the_names_it_carried():
-    cache = jar.JarCache(8)
+    cache = JarCache(8)
     owner = factories.visitor(requests=5)
     a = factories.jar_cookie(owner, "a")
     b = factories.jar_cookie(owner, "b")
@@ -326,7 +342,7 @@ def test_the_cache_holds_one_jar_per_browser_for_the_names_it_carried():
 
 @pytest.mark.django_db
 def test_a_cache_of_size_0_reads_every_time():
-    cache = jar.JarCache(0)
+    cache = JarCache(0)
     owner = factories.visitor(requests=5)
     factories.jar_cookie(owner, "a")
 

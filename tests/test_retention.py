@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cookies_app import retention
+from cookies_app.jar_cache import JARS
 from cookies_app.models import (
     ChangeKind,
     CookieChange,
@@ -128,6 +129,22 @@ def test_unseen_visitors_go_with_their_jar_requests_and_changes():
     assert rows_of(gone) == (0, 0, 0, 0)
     assert rows_of(kept) == (1, 1, 1, 1)
     assert counts == Pruned(visitors=1, jar_cookies=2, requests=2, changes=2)
+
+
+@pytest.mark.django_db
+def test_a_visitor_spared_by_the_purge_gets_no_stale_cached_jar():
+    # Read as unseen, it came back before the DELETE: it stays, its jar rows gone.
+    back = make_visitor(last_seen=RECENT)
+    back.requests = 5
+    back.save()
+    make_cookie(back, "flavor")
+    assert {r.name for r in JARS.get(back, ("flavor",)).values()} == {"flavor"}
+
+    retention._purge(Visitor.objects.filter(pk=back.pk), 100, 0, unseen_since=CUTOFF)
+
+    back.refresh_from_db()
+    assert back.jar_version == 1
+    assert JARS.get(back, ("flavor",)) == {}, "the cached jar is not served"
 
 
 @pytest.mark.django_db

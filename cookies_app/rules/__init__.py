@@ -57,7 +57,8 @@ def evaluate(cookie, context=None):
     """All findings for ``cookie`` set in ``context``, most severe first, with engine notes."""
     context = context or RequestContext()
     findings = [finding for check in CHECKS for finding in check(cookie, context)]
-    findings = [f if f.engines else replace(f, engines=notes_for(f.code)) for f in findings]
+    if cookie.source == Source.SERVER:  # the engines' proofs set cookies from the server
+        findings = [f if f.engines else replace(f, engines=notes_for(f.code)) for f in findings]
     return sorted(findings, key=lambda f: SEVERITY_ORDER.index(f.severity))
 
 

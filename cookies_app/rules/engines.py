@@ -59,6 +59,7 @@ class EngineNote:
             "outcome": self.outcome,
             "detail": self.detail,
             "tested": self.tested,
+            "text": str(self),
         }
 
     def __str__(self):

@@ -222,9 +222,15 @@ def prefix(cookie, context):
     spec, section = (RFC, "§4.1.3")
     own_domain = False
     if prefix.startswith("__Host-"):
-        if cookie.domain:
+        host = host_without_port(context.host).lower()
+        if cookie.domain and not (ip_address(host) and cookie.domain.lower() == host):
+            # (An address as Domain on that address is a host-only cookie to
+            # both engines, which keep it: tested.)
             problems.append("it must not have a Domain")
-            own_domain = cookie.domain.lower() == host_without_port(context.host).lower()
+            # Proven for a Set-Cookie line; document.cookie is not tested in Firefox.
+            own_domain = cookie.source == Source.SERVER and _firefox_keeps_host_domain(
+                cookie.domain, host
+            )
         if cookie.path != "/":
             problems.append("its Path must be /")
     if "Http-" in prefix:
@@ -242,7 +248,8 @@ def prefix(cookie, context):
                 "InvalidPrefix",
                 "key",
                 f"A {prefix} cookie{case} must not have a Domain: Chromium drops it; Firefox "
-                "keeps it when the Domain names this very host. Drop Domain for every browser.",
+                "keeps it when the Domain names this very host (a name without dots). Drop "
+                "Domain for every browser.",
                 section,
                 spec,
             ),
@@ -257,6 +264,16 @@ def prefix(cookie, context):
             section,
             spec,
         )
+
+
+def _firefox_keeps_host_domain(domain, host):
+    """
+    Whether Firefox keeps a __Host- cookie despite this Domain: one naming the
+    host itself (a leading dot or not), when the host has no dot (localhost, as
+    tested). For a dotted name Firefox stores the Domain with a leading dot and
+    drops the cookie, as Chromium does.
+    """
+    return "." not in host and domain.lower().removeprefix(".") == host
 
 
 def partitioned(cookie, context):

@@ -5,11 +5,13 @@ the few Playwright methods the lab's helpers use (lab_page.py), so one test
 body runs in both engines.
 """
 
+import contextlib
 import itertools
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -43,6 +45,7 @@ class Firefox:
 
     def __init__(self):
         env = {**os.environ, "FIREFOX_PATH": FIREFOX}
+        # Its own process group: a timeout kills Firefox with node, not node alone.
         self.process = subprocess.Popen(
             ["node", str(BRIDGE)],
             stdin=subprocess.PIPE,
@@ -50,9 +53,21 @@ class Firefox:
             stderr=subprocess.PIPE,
             text=True,
             env=env,
+            start_new_session=True,
         )
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
+        # Read all along, so that a chatty browser never fills the pipe and blocks.
+        self.stderr = []
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    def _drain_stderr(self):
+        for line in self.process.stderr:
+            self.stderr = [*self.stderr[-200:], line]
+
+    def _kill(self):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def call(self, command, **args):
         with self.lock:
@@ -72,9 +87,13 @@ class Firefox:
         reader.start()
         reader.join(TIMEOUT)
         if reader.is_alive() or not result or not result[0]:
-            self.process.kill()
-            raise BridgeError(f"Firefox did not answer: {self.process.stderr.read()[-2000:]}")
+            self._kill()
+            raise BridgeError(f"Firefox did not answer: {''.join(self.stderr)[-2000:]}")
         return result[0]
+
+    def version(self):
+        """The browser's own name for its version, e.g. "firefox/153.8.0esr"."""
+        return self.call("version")
 
     def new_context(self, base_url):
         return Context(self, self.call("newContext"), base_url)
@@ -85,7 +104,7 @@ class Firefox:
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._kill()
 
 
 class Context:

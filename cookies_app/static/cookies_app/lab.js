@@ -130,13 +130,7 @@ function findingItem(finding) {
     // What each tested engine does with it, as the server's findings say it.
     const engines = document.createElement("span");
     engines.className = "engines";
-    engines.textContent = finding.engines
-      .map((n) =>
-        n.tested
-          ? `${n.engine}: ${n.outcome}${n.detail ? ` (${n.detail})` : ""}`
-          : `${n.engine} (compat data, not tested here): ${n.detail}`,
-      )
-      .join(" · ");
+    engines.textContent = finding.engines.map((n) => n.text).join(" · ");
     item.append(" ", engines);
   }
   return item;

@@ -36,6 +36,9 @@ async function navigating(page, action) {
 }
 
 const commands = {
+  async version() {
+    return browser.version();
+  },
   async newContext() {
     const id = nextId++;
     contexts.set(id, await browser.createBrowserContext());
