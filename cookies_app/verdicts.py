@@ -207,6 +207,8 @@ def _withheld_cross_site(samesite, context, age=LAX_ALLOWING_UNSAFE):
     """Whether SameSite keeps the cookie off this request (RFC 6265bis §5.8.3)."""
     if context.fetch_site != "cross-site":
         return False
+    if not samesite and context.engine == rules.Engine.FIREFOX:
+        return False  # no Lax by default there: it rides every top-level request (matrix)
     if not samesite and context.method != "GET" and age < LAX_ALLOWING_UNSAFE:
         # Chromium's "Lax-allowing-unsafe": an unspecified SameSite cookie younger
         # than two minutes still goes with a cross-site top-level POST.

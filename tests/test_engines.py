@@ -2,10 +2,11 @@
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
-from cookies_app import rules
+from cookies_app import rules, verdicts
 from cookies_app.rules import Engine, ProposedCookie, RequestContext, Severity
 from cookies_app.rules.engines import COMPAT, COMPAT_FEATURES, ENGINE_NOTES, TESTED
 from cookies_app.rules.fixes import FIXES
@@ -164,3 +165,11 @@ def test_the_live_check_judges_by_the_visiting_engine(client, user_agent, severi
     assert [n["engine"] for n in found["engines"]] == ["Chromium 156", "Firefox 153 ESR"] + [
         "Safari"
     ] * 2
+
+
+@pytest.mark.parametrize(("engine", "withheld"), [(Engine.CHROMIUM, True), (Engine.FIREFOX, False)])
+def test_a_cookie_without_samesite_on_a_cross_site_post_is_judged_by_the_engine(engine, withheld):
+    context = RequestContext(fetch_site="cross-site", method="POST", engine=engine)
+
+    assert verdicts._withheld_cross_site("", context, age=timedelta(minutes=3)) is withheld
+    assert verdicts._withheld_cross_site("Lax", context, age=timedelta(minutes=3)) is True
