@@ -46,22 +46,23 @@ def env_list(name, default):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_positive_int(name, default):
+def env_int(name, default, minimum):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise ImproperlyConfigured(f"{name} must be a whole number, 1 or more, not {raw!r}.")
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, {minimum} or more, not {raw!r}."
+        )
     return int(raw)
+
+
+def env_positive_int(name, default):
+    return env_int(name, default, minimum=1)
 
 
 def env_count(name, default):
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit()):
-        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more, not {raw!r}.")
-    return int(raw)
+    return env_int(name, default, minimum=0)
 
 
 # The toolbar's own test detection; under tests the toolbar stays out.
