@@ -185,6 +185,21 @@ def round_trip(visit, received):
     return [verdict(c, received, visit.context, now=visit.at) for c in visit.latest_issued()]
 
 
+def next_change(visit):
+    """
+    When the clock alone next changes a verdict of ``round_trip(visit, ...)``:
+    a cookie expires, or leaves the two minutes in which a cookie without
+    SameSite still rides a cross-site POST. None: never.
+    """
+    moments = []
+    for cookie in visit.latest_issued():
+        if cookie.expires_at is not None:
+            moments.append(cookie.expires_at)
+        if cookie.issued_at is not None:
+            moments.append(cookie.issued_at + LAX_ALLOWING_UNSAFE)
+    return min((m for m in moments if m > visit.at), default=None)
+
+
 def visitor_round_trip(visitor, issued):
     """
     The verdicts as of the visitor's latest logged request, for the admin:

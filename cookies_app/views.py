@@ -2,6 +2,7 @@ from http.cookies import CookieError
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,6 +17,7 @@ from .decorators import logs_cookies, with_visit
 from .forms import DeleteCookieForm, SetCookieForm, blank_form_html
 from .http import HttpResponseSeeOther, json_response
 from .jar import forgettable_cookies
+from .page_cache import PAGES, page_key
 from .rules import Source
 from .setcookie import delete_cookie as delete_cookie_header
 from .setcookie import expire_cookie, header_lines, send_cookie, set_cookie
@@ -119,13 +121,36 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
     first_visit = status == 200 and name not in request.COOKIES
     if first_visit:
         set_cookie(response, name, value)
+    # Fresh for every response, cached page or not: the CSP nonce and one
+    # masked CSRF token for every form on the page (a dozen with a full jar:
+    # masking one costs 32 reads of os.urandom).
+    nonce = get_nonce(request)
+    secrets = (get_token(request), *([str(nonce)] if nonce is not None else []))
+    # A reload that changes nothing: no form, no ?sent=N, nothing set.
+    reload = status == 200 and not first_visit and not request.GET
+    key = page_key(request.visit) if reload else None
+    html = PAGES.get(key, request.visit.at, secrets) if key else None
+    if html is None:
+        context = _lab_context(request, set_form, delete_form, response, secrets[0])
+        html = render_to_string("cookies_app/lab.html", context, request)
+        if key:
+            PAGES.put(key, html, secrets, until=verdicts.next_change(request.visit))
+    response.content = html
+    if status >= 400 and settings.CSRF_COOKIE_NAME in request.COOKIES:
+        # {% csrf_token %} asks CsrfViewMiddleware to re-send the unchanged
+        # cookie; a refused request should carry no Set-Cookie at all.
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+    return response
+
+
+def _lab_context(request, set_form, delete_form, response, csrf_token):
     visit = request.visit
     received, left_out = limits.shown(visit.received)
     sent = history.sent_lines(visit, request.GET.get("sent"))
     round_trip = verdicts.round_trip(visit, received_stored(visit.received))
     sent_names = {line["name"] for line in sent or ()}
     rows = _received_rows(received, visit)
-    context = {
+    return {
         # The bound form (with its errors) after a refused POST, else None.
         "set_form": set_form,
         "delete_form": delete_form,
@@ -134,8 +159,9 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
             delete_form.as_div() if delete_form else blank_form_html(DeleteCookieForm)
         ),
         "error_summary": _error_summary(set_form) + _error_summary(delete_form),
-        "first_visit": first_visit,
-        "default_cookie": f"{name}={value}",
+        # This response sets the tutorial's cookie: the browser had none.
+        "first_visit": DEFAULT_COOKIE[0] in response.cookies,
+        "default_cookie": "=".join(DEFAULT_COOKIE),
         "received": rows,
         # Where each issued cookie lives, for the JavaScript panel's Delete.
         "cookie_scopes": {
@@ -157,18 +183,10 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         "export_url": reverse("cookies_app:api-export"),
         "retention_days": settings.COOKIE_LAB_LOG_RETENTION_DAYS,
         "attribute_help": {key: help_html(key) for key in ATTRIBUTES},
-        # One masked token for every form on the page (a dozen with a full
-        # jar): masking one costs 32 reads of os.urandom.
         "csrf_field": format_html(
-            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token
         ),
     }
-    response.content = render_to_string("cookies_app/lab.html", context, request)
-    if status >= 400 and settings.CSRF_COOKIE_NAME in request.COOKIES:
-        # {% csrf_token %} asks CsrfViewMiddleware to re-send the unchanged
-        # cookie; a refused request should carry no Set-Cookie at all.
-        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
-    return response
 
 
 def _error_summary(form):

@@ -12,6 +12,7 @@ COOKIE_LAB_LOGIN_COOLOFF_MINUTES  how long that lockout lasts.
 COOKIE_LAB_LOG       background, inline or off: how requests reach the log (see below).
 COOKIE_LAB_LOG_LINGER_MS  how long a log batch waits for more requests (default 50).
 COOKIE_LAB_JAR_CACHE jar rows each server process keeps to reuse (default 4096; 0: none).
+COOKIE_LAB_PAGE_CACHE_KB  KB of lab pages a server process keeps to reuse (default 4096; 0: none).
 DJANGO_DEBUG_TOOLBAR 0/1, django-debug-toolbar in development; off unless asked for.
 """
 
@@ -374,6 +375,9 @@ COOKIE_LAB_LOG_LINGER_MS = env_count("COOKIE_LAB_LOG_LINGER_MS", 50)
 # Jar rows each server process keeps for reuse while unchanged (jar_cache), a
 # few KB each at most; 0 reads every jar from the database.
 COOKIE_LAB_JAR_CACHE = env_count("COOKIE_LAB_JAR_CACHE", 4096)
+# KB of rendered lab pages each server process keeps, to answer a reload that
+# changes nothing without rendering again (page_cache); 0 renders every time.
+COOKIE_LAB_PAGE_CACHE_KB = env_count("COOKIE_LAB_PAGE_CACHE_KB", 4096)
 
 # The log is people's browsing history: prune_cookie_log deletes what is older than this.
 COOKIE_LAB_LOG_RETENTION_DAYS = env_positive_int("COOKIE_LAB_LOG_RETENTION_DAYS", 30)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from hypothesis import settings as hypothesis_settings
 
 from cookies_app.jar_cache import JARS
+from cookies_app.page_cache import PAGES
 
 # CI explores the same examples every run, so a red build always means a change
 # broke something; locally each run explores new ones.
@@ -50,9 +51,10 @@ def jinja2_contexts():
 
 
 @pytest.fixture(autouse=True)
-def fresh_jar_cache():
-    """Each test starts with no jar cached: its visitors' ids may be a former test's."""
+def fresh_caches():
+    """Each test starts with no jar or page cached: its visitors' ids may be a former test's."""
     JARS.clear()
+    PAGES.clear()
 
 
 @pytest.fixture

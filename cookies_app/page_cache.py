@@ -1,0 +1,90 @@
+"""
+Each server process's last rendering of the lab page per browser state,
+reused while nothing the page shows can have changed.
+
+Reloading is how the lab is used: set a cookie, reload, look. A reload that
+changes nothing shows the same page, which is a function of:
+- the request as the rules see it (scheme, host, path, method, Sec-Fetch-Site,
+  engine: ``Visit.base_context``) and the cookies it carries, every value;
+- the browser's jar, whose ``jar_version`` every change bumps (jar_cache);
+- the clock, through the verdicts on cookies that expire or leave SameSite's
+  two-minute window (``verdicts.next_change``): the copy is kept until then.
+A page with anything else (a form's errors, ``?sent=N``, a first visit's
+Set-Cookie) is rendered each time.
+
+The per-response secrets, the CSP nonce and the masked CSRF token, are never
+reused: every response gets fresh ones, put where the rendering had its own.
+Those were random values made for that rendering, after its request arrived,
+so nothing else on the page (cookie text included) can contain them.
+"""
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+from django.conf import settings
+
+
+def page_key(visit):
+    """What the lab page of this request is a function of, besides the clock."""
+    visitor = visit.visitor
+    jar = (visitor.id, visitor.key, visitor.jar_version) if visitor is not None else None
+    # The cookies by a digest: the key stays small whatever they weigh.
+    cookies = hashlib.blake2b(digest_size=16)
+    for name, value in visit.received.items():
+        for text in (name, value):
+            data = text.encode("utf-8", "surrogatepass")
+            cookies.update(len(data).to_bytes(8, "big") + data)
+    return (jar, visit.base_context, cookies.digest())
+
+
+class PageCache:
+    """
+    Rendered pages, the least recently used dropped first, within a budget of
+    characters (``budget``); a page over a quarter of it is never kept.
+    """
+
+    def __init__(self, budget):
+        self.budget = budget
+        self.size = 0
+        self.pages = OrderedDict()  # key -> (html, secrets, until)
+        self.lock = threading.Lock()  # a threaded server (runserver) shares it
+
+    def get(self, key, now, secrets):
+        """The page for ``key`` with ``secrets`` in place of its own, or None."""
+        with self.lock:
+            found = self.pages.get(key)
+            if found is None:
+                return None
+            html, old, until = found
+            if until is not None and now >= until:
+                self._drop(key)
+                return None
+            self.pages.move_to_end(key)
+        for before, after in zip(old, secrets, strict=True):
+            html = html.replace(before, after)
+        return html
+
+    def put(self, key, html, secrets, until):
+        """Keep ``html``, rendered with ``secrets``, for ``key`` until ``until`` (None: ever)."""
+        if len(html) > self.budget // 4:
+            return
+        with self.lock:
+            self._drop(key)
+            self.pages[key] = (html, tuple(secrets), until)
+            self.size += len(html)
+            while self.size > self.budget:
+                self._drop(next(iter(self.pages)))
+
+    def clear(self):
+        with self.lock:
+            self.pages.clear()
+            self.size = 0
+
+    def _drop(self, key):
+        found = self.pages.pop(key, None)
+        if found is not None:
+            self.size -= len(found[0])
+
+
+PAGES = PageCache(settings.COOKIE_LAB_PAGE_CACHE_KB * 1024)
