@@ -7,15 +7,17 @@ writes one. Sensitive values never reach a table in clear, and every text is
 capped to its column before the database.
 """
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from . import rollup, rules
 from .jar import load_jar
@@ -345,6 +347,8 @@ class Unchanged(Plan):
 
 
 FINGERPRINT_SALT = "cookies_app.cookie_log.fingerprint"
+# One encoder for every fingerprint: json.dumps with options builds a new one each call.
+FINGERPRINT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def fingerprint(visit):
@@ -352,13 +356,20 @@ def fingerprint(visit):
     A keyed digest of what decides how a request changes its jar: where it
     went (scheme, host, path, method, Sec-Fetch-Site) and the cookies it
     carried, as many as the log keeps. Keyed like the redaction, so the
-    visitor row never holds a guessable digest of cookie values.
+    visitor row never holds a guessable digest of cookie values: Django's
+    salted_hmac, its key derived once per secret (the writer takes one a request).
     """
     context = visit.base_context
     items = list(visit.received.items())[: settings.COOKIE_LAB_LOG_MAX_COOKIES]
     parts = [context.scheme, context.host, context.path, context.method, context.fetch_site, items]
-    text = json.dumps(parts, separators=(",", ":"))
-    return salted_hmac(FINGERPRINT_SALT, text, algorithm="sha256").hexdigest()[:32]
+    text = FINGERPRINT_JSON.encode(parts).encode()
+    return hmac.new(_fingerprint_key(settings.SECRET_KEY), text, hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=4)
+def _fingerprint_key(secret):
+    """salted_hmac's key for FINGERPRINT_SALT and ``secret``."""
+    return hashlib.sha256(f"{FINGERPRINT_SALT}{secret}".encode()).digest()
 
 
 def predicted_drops(row, context):

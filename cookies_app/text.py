@@ -7,6 +7,8 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def escape_controls(text):
     """Control characters as visible \\xNN escapes (and storable in PostgreSQL)."""
+    if text.isprintable():
+        return text  # no control character (the common case, at C speed)
     return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 

@@ -1,11 +1,13 @@
 """The log's write path: one Request row a request, and only what changed."""
 
+import json
 import re
 
 import pytest
 from django.db import connection
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils.crypto import salted_hmac
 
 from cookies_app import cookie_log, visit
 from cookies_app.models import (
@@ -539,6 +541,20 @@ def test_the_fingerprint_is_keyed_and_reveals_no_value(client, settings):
 
     assert len(visitor.jar_digest) == 32 and "chip" not in visitor.jar_digest
     assert other != visitor.jar_digest
+
+
+def test_the_fingerprint_is_djangos_salted_hmac_of_the_request(rf):
+    """Its key is derived once; the digest stays the one digests were stored with."""
+    request = rf.get("/api/cookies", HTTP_SEC_FETCH_SITE="same-origin")
+    request.COOKIES = {"flavor": "chip", "b\u00e9": "caf\u00e9"}
+    state = visit.build(request, log=False)
+    text = json.dumps(
+        ["http", "testserver", "/api/cookies", "GET", "same-origin", list(request.COOKIES.items())],
+        separators=(",", ":"),
+    )
+
+    expected = salted_hmac(cookie_log.FINGERPRINT_SALT, text, algorithm="sha256")
+    assert cookie_log.fingerprint(state) == expected.hexdigest()[:32]
 
 
 def _request_like(client):
