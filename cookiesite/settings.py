@@ -111,11 +111,12 @@ MIDDLEWARE = [
     # and a form body Django refuses to decode must become a 400 there, not a 500.
     "cookies_app.middleware.FormCharsetMiddleware",
     "cookies_app.middleware.MultipartErrorMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's sessions, users and messages, on the admin's URLs only.
+    "cookies_app.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "cookies_app.middleware.AuthenticationMiddleware",
+    "cookies_app.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A filter in an admin URL the database cannot answer: 400, not 500.
     "cookies_app.middleware.AdminQueryErrorMiddleware",

@@ -37,7 +37,7 @@ def test_header_at_the_limit_is_accepted(client, settings):
 
 def test_middleware_runs_before_anything_parses_cookies(settings):
     assert settings.MIDDLEWARE.index(MIDDLEWARE_PATH) < settings.MIDDLEWARE.index(
-        "django.contrib.sessions.middleware.SessionMiddleware"
+        "cookies_app.middleware.SessionMiddleware"
     )
 
 

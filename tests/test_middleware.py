@@ -266,3 +266,38 @@ def test_non_text_codec_as_charset_is_a_400_at_the_wsgi_entry_point(charset):
 
     assert started == ["400 Bad Request"], body[:200]
     assert b"charset=utf-8" in body
+
+
+# Sessions, users and messages: the admin's alone -------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/cookies", "/api/cookies", "/cookies/matrix"])
+def test_the_lab_builds_no_session_user_or_messages(client, url):
+    request = client.get(url).wsgi_request
+
+    assert not hasattr(request, "session")
+    assert not hasattr(request, "user")
+    assert not hasattr(request, "_messages")
+
+
+@pytest.mark.django_db
+def test_the_admin_has_its_session_user_and_messages(admin_client):
+    response = admin_client.get("/admin/")
+
+    assert response.status_code == 200
+    request = response.wsgi_request
+    assert request.user.is_staff
+    assert request.session.session_key
+    assert hasattr(request, "_messages")
+
+
+@pytest.mark.django_db
+def test_a_session_cookie_sent_to_the_lab_is_neither_read_nor_renewed(admin_client):
+    session = admin_client.cookies["sessionid"].value
+
+    response = admin_client.get("/api/cookies")
+
+    assert "sessionid" not in response.cookies
+    assert admin_client.get("/admin/").status_code == 200
+    assert admin_client.cookies["sessionid"].value == session
