@@ -129,6 +129,10 @@ def build(request, log=True, count=True):
         if seq is None:
             visitor, seq = None, 0  # forgotten meanwhile: this request is not logged
     received = request.COOKIES
+    # Each read once: get_host() validates the host every call.
+    host = request.get_host()
+    fetch_site = request.META.get("HTTP_SEC_FETCH_SITE", "")
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
     return Visit(
         key=key,
         is_new=is_new,
@@ -136,20 +140,20 @@ def build(request, log=True, count=True):
         seq=seq,
         at=now,
         method=request.method[:10],
-        host=capped(escape_controls(request.get_host()), HOST_MAX),
+        host=capped(escape_controls(host), HOST_MAX),
         path=capped(escape_controls(request.path), PATH_MAX),
-        fetch_site=capped(request.headers.get("Sec-Fetch-Site", ""), FETCH_SITE_MAX),
-        user_agent=escape_controls(request.headers.get("User-Agent", "")),
+        fetch_site=capped(fetch_site, FETCH_SITE_MAX),
+        user_agent=escape_controls(user_agent),
         received=received,
         base_context=rules.RequestContext(
             scheme=request.scheme,
-            host=request.get_host(),
+            host=host,
             path=request.path,
             reserved_names=reserved_names(),
             received_names=frozenset(received),
-            fetch_site=request.headers.get("Sec-Fetch-Site", ""),
+            fetch_site=fetch_site,
             method=request.method,
-            engine=rules.engine_of(request.headers.get("User-Agent", "")),
+            engine=rules.engine_of(user_agent),
         ),
     )
 
