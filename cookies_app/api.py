@@ -16,7 +16,7 @@ from .decorators import logs_cookies
 from .http import InertJSONEncoder, json_response
 from .setcookie import expire_cookie, send_cookie
 from .signed import statuses as signed_statuses
-from .site_cookies import is_env_cookie
+from .site_cookies import env_names
 
 FINDINGS_HEADER = "X-Cookie-Lab-Findings"
 # A default nginx answers 502 past 4-8 KB of response headers in all: the
@@ -35,8 +35,9 @@ DELETE_ATTRIBUTES = ("path", "domain", "secure", "httponly", "samesite", "partit
 @logs_cookies
 def cookies(request):
     show_env = request.GET.get("show_env", "").lower() in TRUTHY
+    hidden = frozenset() if show_env else env_names()
     received, left_out = limits.shown(
-        {n: v for n, v in request.COOKIES.items() if show_env or not is_env_cookie(n)}
+        {n: v for n, v in request.COOKIES.items() if n.lower() not in hidden}
     )
     answer = {"cookies": received}
     if left_out:

@@ -14,7 +14,12 @@ def reserved_names():
 
 def is_env_cookie(name):
     """The lab's own cookies, which httpbin-style answers leave out by default."""
-    return name.lower() in _lowered(reserved_names())
+    return name.lower() in env_names()
+
+
+def env_names():
+    """reserved_names() in lower case, as is_env_cookie compares them."""
+    return _lowered(reserved_names())
 
 
 # Asked for every cookie of every request: made once per set of names (a
