@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import rollup, rules
@@ -109,8 +109,16 @@ def user_agents(texts, known=None):
         return known
 
     def read(among):
-        rows = UserAgent.objects.filter(text__in=among).values_list("text", "id", "family")
-        return {text: (pk, family) for text, pk, family in rows}
+        # Raw: the ORM built this query in more time than the database answered it.
+        quote = connection.ops.quote_name
+        marks = ", ".join(["%s"] * len(among))
+        sql = (
+            f"SELECT {quote('text')}, id, family FROM {quote(UserAgent._meta.db_table)} "
+            f"WHERE {quote('text')} IN ({marks})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(among))
+            return {text: (pk, family) for text, pk, family in cursor.fetchall()}
 
     found = read(texts)
     missing = texts - found.keys()

@@ -148,7 +148,7 @@ def _save_unchanged(unchanged, tallies, agents):
             agent, family = agents[capped(visit.user_agent, USER_AGENT_MAX)]
             rows.append(_row(visit, entry.status, agent, state.carried))
             names = list(dict.fromkeys(received_names(visit.received)))
-            tallies.update(rollup.request_tallies(visit, family, names, [], []))
+            rollup.request_tallies(visit, family, names, [], [], into=tallies)
         last = group[-1].visit
         newest = max((e.visit for e in group), key=lambda v: v.at)
         # The latest request is the newest to come, not the last written: a

@@ -13,7 +13,7 @@ ones the admin's filters use, so a number and the list it links to agree.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from django.db import connection
@@ -39,6 +39,7 @@ OTHER_BROWSER = "Other"
 # Rows a single INSERT carries (four parameters each).
 UPSERT_CHUNK = 500
 QUARTER = timedelta(minutes=15)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY = 86_400
 
 
@@ -75,21 +76,21 @@ def day_start(at):
     return _local_starts(at)[1]
 
 
-def _local_starts(at):
+def _local_starts(at, zone=None):
     # Today's offsets are whole quarter hours, so all instants of one UTC
     # quarter share their local hour and day: converted once per quarter (the
-    # seeding command asks for millions). A quarter that straddles a local hour
-    # (offsets like Monrovia's -0:44:30 before 1972) is converted each time.
-    zone = timezone.get_current_timezone()
-    at = at.astimezone(UTC)
-    quarter = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
-    return _starts_of(quarter, zone) or _starts(at.astimezone(zone))
+    # seeding command asks for millions, the log writer two a request). A
+    # quarter that straddles a local hour (offsets like Monrovia's -0:44:30
+    # before 1972) is converted each time.
+    zone = zone or timezone.get_current_timezone()
+    return _starts_of((at - EPOCH) // QUARTER, zone) or _starts(at.astimezone(zone))
 
 
 @lru_cache(maxsize=4096)
 def _starts_of(quarter, zone):
-    first = _starts(quarter.astimezone(zone))
-    last = _starts((quarter + QUARTER - timedelta(microseconds=1)).astimezone(zone))
+    start = EPOCH + quarter * QUARTER
+    first = _starts(start.astimezone(zone))
+    last = _starts((start + QUARTER - timedelta(microseconds=1)).astimezone(zone))
     return first if first == last else None
 
 
@@ -211,17 +212,18 @@ class Tallies:
                 cursor.execute(sql, params)
 
 
-def request_tallies(visit, family, carried, appeared, set_cookie_lines):
+def request_tallies(visit, family, carried, appeared, set_cookie_lines, into=None):
     """
-    What one logged request adds: ``visit.previous_at`` is when the browser's
-    previous logged request was (None for a new browser). A received name
-    counts once a day per browser: with its first request that day, or when
-    the cookie appears later that day.
+    What one logged request adds (to ``into``, a batch's, when given):
+    ``visit.previous_at`` is when the browser's previous logged request was
+    (None for a new browser). A received name counts once a day per browser:
+    with its first request that day, or when the cookie appears later that day.
     """
-    tallies = Tallies()
-    # Each local start once: finding the current time zone is most of their cost.
-    hour, day = _local_starts(visit.at)
-    previous = visit.previous_at and _local_starts(visit.previous_at)
+    tallies = Tallies() if into is None else into
+    # The zone found once: it is most of a local start's cost.
+    zone = timezone.get_current_timezone()
+    hour, day = _local_starts(visit.at, zone)
+    previous = visit.previous_at and _local_starts(visit.previous_at, zone)
     tallies.add(hour, Panel.REQUESTS)
     if visit.is_new:
         tallies.add(hour, Panel.NEW_VISITORS)
