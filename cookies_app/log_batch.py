@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from . import rollup
 from .cookie_log import (
@@ -142,13 +143,15 @@ def _save_unchanged(unchanged, tallies, agents):
     texts = [capped(e.visit.user_agent, USER_AGENT_MAX) for _, group in unchanged for e in group]
     agents = user_agents(texts, agents)
     rows, visitors = [], []
+    # Once a batch: each use of the connection proxy looks the connection up.
+    ops, zone = connection.ops, timezone.get_current_timezone()
     for state, group in unchanged:
         for entry in group:
             visit = entry.visit
             agent, family = agents[capped(visit.user_agent, USER_AGENT_MAX)]
-            rows.append(_row(visit, entry.status, agent, state.carried))
-            names = list(dict.fromkeys(received_names(visit.received)))
-            rollup.request_tallies(visit, family, names, [], [], into=tallies)
+            rows.append(_row(visit, entry.status, agent, state.carried, ops))
+            names = _carried_names(visit)
+            rollup.request_tallies(visit, family, names, [], [], into=tallies, zone=zone)
         last = group[-1].visit
         newest = max((e.visit for e in group), key=lambda v: v.at)
         # The latest request is the newest to come, not the last written: a
@@ -159,12 +162,18 @@ def _save_unchanged(unchanged, tallies, agents):
     _update_visitors(visitors)
 
 
-def _row(visit, status, agent, carried):
+def _carried_names(visit):
+    """The names a request carried, as the log keeps them: only worked out when iterated
+    (the tallies need them on a browser's first request of the day)."""
+    yield from dict.fromkeys(received_names(visit.received))
+
+
+def _row(visit, status, agent, carried, ops):
     """A Request row's values as the database takes them (request_row's, without a model)."""
     values = {
         "visitor_id": visit.visitor.id,
         "seq": visit.seq,
-        "at": connection.ops.adapt_datetimefield_value(visit.at),
+        "at": ops.adapt_datetimefield_value(visit.at),
         "method": visit.method,
         "host": visit.host,
         "path": visit.path,

@@ -212,16 +212,17 @@ class Tallies:
                 cursor.execute(sql, params)
 
 
-def request_tallies(visit, family, carried, appeared, set_cookie_lines, into=None):
+def request_tallies(visit, family, carried, appeared, set_cookie_lines, into=None, zone=None):
     """
     What one logged request adds (to ``into``, a batch's, when given):
     ``visit.previous_at`` is when the browser's previous logged request was
     (None for a new browser). A received name counts once a day per browser:
-    with its first request that day, or when the cookie appears later that day.
+    with its first request that day, or when the cookie appears later that
+    day; ``carried`` is only iterated then. ``zone``: the current time zone,
+    when the caller has it (finding it is most of a local start's cost).
     """
     tallies = Tallies() if into is None else into
-    # The zone found once: it is most of a local start's cost.
-    zone = timezone.get_current_timezone()
+    zone = zone or timezone.get_current_timezone()
     hour, day = _local_starts(visit.at, zone)
     previous = visit.previous_at and _local_starts(visit.previous_at, zone)
     tallies.add(hour, Panel.REQUESTS)
