@@ -368,10 +368,17 @@ def fingerprint(visit):
     salted_hmac, its key derived once per secret (the writer takes one a request).
     """
     context = visit.base_context
-    items = list(visit.received.items())[: settings.COOKIE_LAB_LOG_MAX_COOKIES]
-    parts = [context.scheme, context.host, context.path, context.method, context.fetch_site, items]
+    items = tuple(visit.received.items())[: settings.COOKIE_LAB_LOG_MAX_COOKIES]
+    parts = (context.scheme, context.host, context.path, context.method, context.fetch_site, items)
+    return _digest(settings.SECRET_KEY, parts)
+
+
+# A browser reloading sends the same again: its digest is remembered (a few
+# hundred, each at most a Cookie header's size).
+@lru_cache(maxsize=256)
+def _digest(secret, parts):
     text = FINGERPRINT_JSON.encode(parts).encode()
-    return hmac.new(_fingerprint_key(settings.SECRET_KEY), text, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(_fingerprint_key(secret), text, hashlib.sha256).hexdigest()[:32]
 
 
 @lru_cache(maxsize=4)
