@@ -7,7 +7,7 @@ models through quote_name; values are always parameters.
 
 from functools import cache
 
-from django.db import connection
+from django.db import connection, transaction
 
 from .models import JarCookie, Request, Visitor
 
@@ -127,30 +127,32 @@ def take_order(visit):
 
 
 def aware_datetime(value):
-    """A datetime read by raw SQL as the ORM would give it (SQLite returns text)."""
-    if value is not None and connection.vendor == "sqlite":
-        # SQLite returns the stored text; the ORM's own converter makes it aware.
-        return connection.ops.convert_datetimefield_value(value, None, connection)
-    return value
+    """A datetime read by raw SQL as the ORM would give it (SQLite's are naive)."""
+    if value is None or getattr(value, "tzinfo", None) is not None:
+        return value  # PostgreSQL's are aware already
+    # The ORM's own converter makes SQLite's aware.
+    db = transaction.get_connection()
+    return db.ops.convert_datetimefield_value(value, None, db)
 
 
 def from_rows(model, attnames, rows):
     """
-    Instances of ``model`` from raw rows of the columns of ``attnames``, each
+    Instances of ``model`` from raw rows of the columns of ``attnames`` (in
+    the model's field order, as Model.from_db takes them), each
     value converted as the ORM converts it (SQLite's text datetimes and 0/1
     booleans): a tenth of the cost of a RawQuerySet, which works the
     converters out again for every query.
     """
     attnames = tuple(attnames)
-    converters = _converters(model, attnames, connection.alias)
-    alias = connection.alias
+    db = transaction.get_connection()  # once: each use of the proxy looks it up
+    converters = _converters(model, attnames, db.alias)
     instances = []
     for row in rows:
         values = list(row)
         for index, column, functions in converters:
             for convert in functions:
-                values[index] = convert(values[index], column, connection)
-        instances.append(model.from_db(alias, attnames, values))
+                values[index] = convert(values[index], column, db)
+        instances.append(model.from_db(db.alias, attnames, values))
     return instances
 
 

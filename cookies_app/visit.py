@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache, cached_property
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import rules
@@ -169,8 +169,9 @@ VISITOR_FIELDS = [
 
 def _find_visitor(key):
     """The Visitor with this key, or None. Raw SQL: every request asks, at a tenth of the cost."""
-    with connection.cursor() as cursor:
-        cursor.execute(_visitor_sql(connection.vendor), [key])
+    db = transaction.get_connection()  # once: each use of the proxy looks it up
+    with db.cursor() as cursor:
+        cursor.execute(_visitor_sql(db.vendor), [key])
         found = cursor.fetchone()
     return from_rows(Visitor, VISITOR_FIELDS, [found])[0] if found else None
 
