@@ -27,6 +27,7 @@ from .cookie_log import (
     record_entry,
     user_agents,
 )
+from .known_visitors import KNOWN
 from .log_sql import REQUEST_FIELDS, aware_datetime, later_of
 from .models import USER_AGENT_MAX, Visitor
 from .text import capped
@@ -65,17 +66,20 @@ def record_batch(entries):
         # back, must not leave its numbers on the retry's.
         entry.visit.seq = entry.visit.order = 0
         entry.visit.previous_at, entry.visit.late = None, False
-        if entry.visit.visitor is not None:
-            groups.setdefault(entry.visit.visitor.id, []).append(entry)
+        if entry.visit.visitor_id is not None:
+            groups.setdefault(entry.visit.visitor_id, []).append(entry)
     tallies, agents = rollup.Tallies(), {}
     with transaction.atomic():
         states = _lock(sorted(groups))
         unchanged = []
         for visitor_id in sorted(groups):
             state = states.get(visitor_id)
-            if state is None:
-                continue  # forgotten meanwhile: nothing to log against
             group = groups[visitor_id]
+            if state is None:
+                # Forgotten meanwhile: nothing to log against, and the
+                # browser's next request here reads again (and gets a new id).
+                KNOWN.discard(group[0].visit.key)
+                continue
             if _all_unchanged(state, group):
                 unchanged.append((state, group))
             else:
@@ -171,7 +175,7 @@ def _carried_names(visit):
 def _row(visit, status, agent, carried, ops):
     """A Request row's values as the database takes them (request_row's, without a model)."""
     values = {
-        "visitor_id": visit.visitor.id,
+        "visitor_id": visit.visitor_id,
         "seq": visit.seq,
         "at": ops.adapt_datetimefield_value(visit.at),
         "method": visit.method,

@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 
 from . import rollup
+from .known_visitors import KNOWN
 from .models import CookieChange, JarCookie, Request, Tally, UserAgent, Visitor
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def forget(visitor: Visitor):
     """
     qn = connection.ops.quote_name
     counts = {}
+    KNOWN.discard(visitor.key)  # this process reads it again, and finds it gone
     with transaction.atomic():
         if not Visitor.objects.select_for_update().filter(pk=visitor.pk).exists():
             return Pruned()

@@ -10,7 +10,7 @@ jar's present cookies, or the latest issued ones with a LIMIT.
 
 import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache, cached_property
 
@@ -22,12 +22,14 @@ from . import rules
 from .cookie_log import received_names
 from .jar import LATEST_ISSUED
 from .jar_cache import cached_jar
+from .known_visitors import KNOWN
 from .log_sql import from_rows
 from .models import FETCH_SITE_MAX, HOST_MAX, PATH_MAX, Visitor
 from .site_cookies import reserved_names
 from .text import capped, escape_controls
 
 VISITOR_KEY = re.compile(r"[0-9a-f]{32}")
+UNREAD = object()
 
 
 def valid_visitor_key(raw):
@@ -41,7 +43,7 @@ class Visit:
 
     key: str
     is_new: bool
-    visitor: Visitor | None
+    visitor_id: int | None  # the log's id for this browser; None: not logged
     seq: int  # this request's number for the visitor; 0 when not logged
     at: datetime
     method: str
@@ -61,6 +63,21 @@ class Visit:
     # Written after a request that came later (another server process logged
     # that one first): it must not roll the jar back.
     late: bool = False
+    # The Visitor row as this request read it; UNREAD while only its id is
+    # known (see ``visitor``).
+    row: "Visitor | None | object" = field(default=UNREAD, repr=False)
+
+    @property
+    def visitor(self):
+        """
+        The Visitor row, or None. A browser this process has seen, logged in
+        the background, is known by its id alone: its row is read on first use
+        (the lab page's cache needs it; an API answer never does).
+        """
+        if self.row is UNREAD:
+            found = _find_visitor(self.key)
+            self.row = found if found is not None and found.id == self.visitor_id else None
+        return self.row
 
     @cached_property
     def jar(self):
@@ -110,12 +127,21 @@ def build(request, log=True, count=True):
     the log takes it when it writes the request (the background writer).
     Without ``log``, nothing is written (the live check). A well-formed id the
     log does not know (forgotten, pruned or made up) is not adopted: the
-    browser gets a new one.
+    browser gets a new one. Logged in the background, a browser this process
+    has seen is not read at all (known_visitors): its row is read on first use.
     """
     key = valid_visitor_key(request.COOKIES.get(settings.COOKIE_LAB_VISITOR_COOKIE, ""))
     now = timezone.now()
-    visitor = _find_visitor(key) if key else None
-    is_new = visitor is None
+    visitor, visitor_id = None, None
+    if key and log and not count:
+        # Logged in the background: a browser this process knows needs no
+        # read now (the writer locks its row anyway).
+        visitor_id = KNOWN.get(key)
+        visitor = None if visitor_id is None else UNREAD
+    if key and visitor_id is None:
+        visitor = _find_visitor(key)
+        visitor_id = None if visitor is None else visitor.id
+    is_new = visitor_id is None
     seq = 0
     if is_new:
         key = uuid.uuid4().hex
@@ -124,10 +150,14 @@ def build(request, log=True, count=True):
                 key=key, first_seen=now, last_seen=now, requests=1 if count else 0
             )
             visitor.previous_seen, seq = None, 1 if count else 0
+            visitor_id = visitor.id
     elif log and count:
         seq = _count_request(visitor, now)
         if seq is None:
-            visitor, seq = None, 0  # forgotten meanwhile: this request is not logged
+            # Forgotten meanwhile: this request is not logged.
+            visitor, visitor_id, seq = None, None, 0
+    if log and visitor is not None and visitor is not UNREAD:
+        KNOWN.add(key, visitor_id)
     received = request.COOKIES
     # Each read once: get_host() validates the host every call.
     host = request.get_host()
@@ -136,7 +166,8 @@ def build(request, log=True, count=True):
     return Visit(
         key=key,
         is_new=is_new,
-        visitor=visitor,
+        visitor_id=visitor_id,
+        row=visitor,
         seq=seq,
         at=now,
         method=request.method[:10],

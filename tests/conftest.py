@@ -8,6 +8,7 @@ from django.urls import reverse
 from hypothesis import settings as hypothesis_settings
 
 from cookies_app.jar_cache import JARS
+from cookies_app.known_visitors import KNOWN
 from cookies_app.page_cache import PAGES
 
 # CI explores the same examples every run, so a red build always means a change
@@ -52,9 +53,10 @@ def jinja2_contexts():
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    """Each test starts with no jar or page cached: its visitors' ids may be a former test's."""
+    """Each test starts with nothing cached: its visitors' ids may be a former test's."""
     JARS.clear()
     PAGES.clear()
+    KNOWN.clear()
 
 
 @pytest.fixture

@@ -242,3 +242,65 @@ def test_a_response_that_sets_cookies_is_written_before_it_goes(background, clie
     assert JarCookie.objects.filter(name="flavor", issued_value="chip").exists()
     assert Request.objects.filter(visitor=visitor_of(client)).count() == 2
     assert [e.visit.path for e in queued] == ["/api/cookies"]
+
+
+# Browsers this process knows: no read in the request ---------------------------
+
+
+def test_a_known_browsers_api_request_reads_nothing(background, client):
+    client.cookies["flavor"] = "chip"
+    client.get("/api/cookies")  # a new browser: its row is made here
+    background.flush()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/cookies")
+
+    assert response.status_code == 200
+    assert len(queries) == 0, [q["sql"] for q in queries]
+    background.flush()
+    assert visitor_of(client).requests == 2, "logged all the same, by the writer"
+
+
+def test_a_browser_forgotten_by_another_process_gets_a_new_id(background, client):
+    client.get("/api/cookies")
+    background.flush()
+    old = client.cookies["cookielab_visitor"].value
+    Visitor.objects.filter(key=old).delete()  # another process's purge
+
+    gone = client.get("/api/cookies")  # known here still: answered, not logged
+    background.flush()
+    again = client.get("/api/cookies")  # the writer found it gone: read, and renewed
+    background.flush()
+
+    assert "cookielab_visitor" not in gone.cookies
+    new = again.cookies["cookielab_visitor"].value
+    assert new != old
+    assert Visitor.objects.get(key=new).requests == 1
+    assert not Visitor.objects.filter(key=old).exists()
+
+
+def test_forget_me_renews_the_id_at_once(background, client, lab_url):
+    client.get("/api/cookies")
+    background.flush()
+    old = client.cookies["cookielab_visitor"].value
+
+    client.post("/cookies/forget")
+    client.cookies["cookielab_visitor"] = old  # a client that kept it anyway
+    again = client.get("/api/cookies")
+
+    assert again.cookies["cookielab_visitor"].value != old
+
+
+def test_the_lab_page_reads_a_known_browsers_row_for_its_cache(background, client, lab_url):
+    client.get(lab_url)
+    background.flush()
+    client.get(lab_url)
+    background.flush()
+    before = client.get(lab_url).content
+    JarCookie.objects.filter(visitor=visitor_of(client), name="username").update(httponly=True)
+    Visitor.objects.filter(key=client.cookies["cookielab_visitor"].value).update(jar_version=999)
+
+    after = client.get(lab_url)
+
+    assert after.templates, "rendered again: the row was read, its jar version had moved"
+    assert after.content != before

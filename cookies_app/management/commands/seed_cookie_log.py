@@ -535,7 +535,8 @@ class Seeder:
         visit = Visit(
             key=visitor.key,
             is_new=seq == 1,
-            visitor=visitor,
+            visitor_id=visitor.id,
+            row=visitor,
             seq=seq,
             at=at,
             method=method,
