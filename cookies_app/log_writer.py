@@ -82,6 +82,8 @@ class LogWriter:
             if jobs is not None:
                 # Waits while the queue is full (the thread drains it meanwhile).
                 jobs.put(item)
+                if jobs.qsize() >= self.batch_size:
+                    self._hurry.set()  # a whole batch is waiting: no more lingering
                 return
         # The process is exiting and its writer has stopped: write it here.
         self._write([item])
@@ -158,9 +160,12 @@ class LogWriter:
         a stop (None) ends the wait.
         """
         batch = [jobs.get()]
-        if batch[0] not in (None, NOW) and self.linger:
+        if batch[0] not in (None, NOW) and self.linger and jobs.qsize() < self.batch_size - 1:
             # A sleep, not a wait on the queue: each request queued meanwhile
             # would wake this thread (and take the GIL from the requests).
+            # With a whole batch queued already there is nothing to wait for
+            # (submit ends the wait when one fills): lingering then would cap
+            # the writer at a batch per linger.
             self._hurry.wait(self.linger)
         self._hurry.clear()
         while len(batch) < self.batch_size and batch[-1] not in (None, NOW):

@@ -106,6 +106,22 @@ def test_a_batch_lingers_for_the_requests_that_follow(background, client, monkey
     assert Request.objects.filter(visitor=visitor_of(client)).count() == 4
 
 
+def test_a_whole_batch_queued_is_written_without_lingering(background, client, monkeypatch):
+    client.get("/api/cookies")
+    background.flush()
+    monkeypatch.setattr(background, "linger", 30.0)
+    monkeypatch.setattr(background, "batch_size", 3)
+
+    started = time.monotonic()
+    for _ in range(3):
+        client.get("/api/cookies")
+    while Request.objects.count() < 4 and time.monotonic() - started < 10:
+        time.sleep(0.02)  # no flush: the full batch itself ends the wait
+
+    assert Request.objects.filter(visitor=visitor_of(client)).count() == 4
+    assert time.monotonic() - started < 5, "written long before the 30 s linger"
+
+
 def test_a_flush_does_not_wait_out_the_linger(background, client, monkeypatch):
     client.get("/api/cookies")
     background.flush()
