@@ -20,15 +20,18 @@ request wait for room (backpressure), never drops it.
 """
 
 import atexit
+import fcntl
 import logging
 import os
 import queue
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
 from . import cookie_log, log_batch
 from .setcookie import signed_salts
@@ -183,7 +186,8 @@ class LogWriter:
             # or outlived CONN_MAX_AGE, so one database restart is not every
             # batch's error.
             close_old_connections()
-            log_batch.record_batch(batch)
+            with sqlite_turn():
+                log_batch.record_batch(batch)
         except Exception:
             # One request the database refuses must not take its batch with it:
             # write them one by one, and report the ones that still fail.
@@ -193,6 +197,42 @@ class LogWriter:
                     log_batch.record_batch([item])
                 except Exception:
                     logger.exception("A request could not be logged (visitor %s).", item.visit.key)
+
+
+@contextmanager
+def sqlite_turn():
+    """
+    On SQLite, the server's writers (one a process) take the database in
+    turn. With SQLite's own lock alone, a writer that finds it held sleeps 1,
+    2, 5, 10... ms however soon it is let go, and the writer that holds it
+    takes it again first: measured under load, a writer spent most of its
+    time asleep in BEGIN while its queue filled. A lock on a file beside the
+    database wakes the next writer as soon as it is let go.
+    """
+    path = _turn_file()
+    if path is None:
+        yield
+        return
+    fd = _open_turn_file(path, os.getpid())
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _turn_file():
+    db = transaction.get_connection()
+    name = str(db.settings_dict["NAME"])
+    if db.vendor != "sqlite" or db.is_in_memory_db():
+        return None
+    return f"{name}-writers.lock"
+
+
+@lru_cache(maxsize=4)
+def _open_turn_file(path, pid):
+    """The file's descriptor, opened once per process (``pid``: a forked worker opens its own)."""
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
 
 
 writer = LogWriter(

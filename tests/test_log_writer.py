@@ -4,6 +4,8 @@ stack with COOKIE_LAB_LOG=background, the writer thread writes them to the
 real database on its own connection (so these tests commit: transaction=True).
 """
 
+import fcntl
+import os
 import threading
 import time
 from dataclasses import replace
@@ -320,3 +322,18 @@ def test_the_lab_page_reads_a_known_browsers_row_for_its_cache(background, clien
 
     assert after.templates, "rendered again: the row was read, its jar version had moved"
     assert after.content != before
+
+
+def test_on_sqlite_the_writers_of_the_processes_take_turns():
+    if connection.vendor != "sqlite":
+        assert log_writer._turn_file() is None, "PostgreSQL locks rows, not the database"
+        return
+    path = log_writer._turn_file()
+    other = os.open(path, os.O_RDWR)  # another process's writer, as the kernel sees it
+    try:
+        with log_writer.sqlite_turn(), pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # let go: its turn at once
+        fcntl.flock(other, fcntl.LOCK_UN)
+    finally:
+        os.close(other)
