@@ -34,6 +34,7 @@ from .text import capped
 
 STATE_COLUMNS = (
     "id",
+    "key",
     "logged",
     "requests",
     "last_logged",
@@ -49,6 +50,7 @@ class VisitorState:
     """A visitor row as the batch found it, under its lock."""
 
     id: int
+    key: str
     logged: int
     requests: int
     last_logged: datetime | None
@@ -75,9 +77,10 @@ def record_batch(entries):
         for visitor_id in sorted(groups):
             state = states.get(visitor_id)
             group = groups[visitor_id]
-            if state is None:
-                # Forgotten meanwhile: nothing to log against, and the
-                # browser's next request here reads again (and gets a new id).
+            if state is None or state.key != group[0].visit.key:
+                # Forgotten meanwhile (its id maybe another's now, as SQLite
+                # reuses one after a rolled-back insert): nothing to log
+                # against, and the browser's next request here reads again.
                 KNOWN.discard(group[0].visit.key)
                 continue
             if _all_unchanged(state, group):

@@ -20,21 +20,19 @@ request wait for room (backpressure), never drops it.
 """
 
 import atexit
-import fcntl
 import logging
 import os
 import queue
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection
 
 from . import cookie_log, log_batch
 from .setcookie import signed_salts
+from .sqlite_turns import sqlite_turn
 
 if TYPE_CHECKING:
     from .visit import Visit
@@ -85,8 +83,9 @@ class LogWriter:
             if jobs is not None:
                 # Waits while the queue is full (the thread drains it meanwhile).
                 jobs.put(item)
-                if jobs.qsize() >= self.batch_size:
-                    self._hurry.set()  # a whole batch is waiting: no more lingering
+                if jobs.qsize() >= self.batch_size - 1:
+                    # With the one the writer holds, a whole batch: no more lingering.
+                    self._hurry.set()
                 return
         # The process is exiting and its writer has stopped: write it here.
         self._write([item])
@@ -181,58 +180,26 @@ class LogWriter:
     def _write(self, batch):
         if not batch:
             return
-        try:
-            # What Django does around each request: drop a connection that broke
-            # or outlived CONN_MAX_AGE, so one database restart is not every
-            # batch's error.
-            close_old_connections()
-            with sqlite_turn():
+        # What Django does around each request: drop a connection that broke
+        # or outlived CONN_MAX_AGE, so one database restart is not every
+        # batch's error.
+        close_old_connections()
+        with sqlite_turn():
+            try:
                 log_batch.record_batch(batch)
-        except Exception:
-            # One request the database refuses must not take its batch with it:
-            # write them one by one, and report the ones that still fail.
-            logger.warning("A log batch of %d failed; writing its requests one by one.", len(batch))
-            for item in batch:
-                try:
-                    log_batch.record_batch([item])
-                except Exception:
-                    logger.exception("A request could not be logged (visitor %s).", item.visit.key)
-
-
-@contextmanager
-def sqlite_turn():
-    """
-    On SQLite, the server's writers (one a process) take the database in
-    turn. With SQLite's own lock alone, a writer that finds it held sleeps 1,
-    2, 5, 10... ms however soon it is let go, and the writer that holds it
-    takes it again first: measured under load, a writer spent most of its
-    time asleep in BEGIN while its queue filled. A lock on a file beside the
-    database wakes the next writer as soon as it is let go.
-    """
-    path = _turn_file()
-    if path is None:
-        yield
-        return
-    fd = _open_turn_file(path, os.getpid())
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def _turn_file():
-    db = transaction.get_connection()
-    name = str(db.settings_dict["NAME"])
-    if db.vendor != "sqlite" or db.is_in_memory_db():
-        return None
-    return f"{name}-writers.lock"
-
-
-@lru_cache(maxsize=4)
-def _open_turn_file(path, pid):
-    """The file's descriptor, opened once per process (``pid``: a forked worker opens its own)."""
-    return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            except Exception:
+                # One request the database refuses must not take its batch with
+                # it: write them one by one, and report the ones that still fail.
+                logger.warning(
+                    "A log batch of %d failed; writing its requests one by one.", len(batch)
+                )
+                for item in batch:
+                    try:
+                        log_batch.record_batch([item])
+                    except Exception:
+                        logger.exception(
+                            "A request could not be logged (visitor %s).", item.visit.key
+                        )
 
 
 writer = LogWriter(

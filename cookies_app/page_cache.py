@@ -41,7 +41,8 @@ def page_key(visit):
 class PageCache:
     """
     Rendered pages, the least recently used dropped first, within a budget of
-    characters (``budget``); a page over a quarter of it is never kept.
+    characters (``budget``: the setting's KB times 1024, a character of the
+    page's mostly ASCII a byte); a page over a quarter of it is never kept.
     """
 
     def __init__(self, budget):

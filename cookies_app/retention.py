@@ -98,8 +98,10 @@ def forget(visitor: Visitor):
     """
     qn = connection.ops.quote_name
     counts = {}
-    KNOWN.discard(visitor.key)  # this process reads it again, and finds it gone
     with transaction.atomic():
+        # Once gone: this process's next request of it reads again, finds
+        # nothing and gets a new id.
+        transaction.on_commit(lambda: KNOWN.discard(visitor.key))
         if not Visitor.objects.select_for_update().filter(pk=visitor.pk).exists():
             return Pruned()
         Visitor.objects.filter(pk=visitor.pk).update(latest_request=None)

@@ -131,7 +131,8 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
     key = page_key(request.visit) if reload else None
     html = PAGES.get(key, request.visit.at, secrets) if key else None
     if html is None:
-        context = _lab_context(request, set_form, delete_form, response, secrets[0])
+        forms = (set_form, delete_form)
+        context = _lab_context(request, forms, response, secrets[0], first_visit)
         html = render_to_string("cookies_app/lab.html", context, request)
         if key:
             PAGES.put(key, html, secrets, until=verdicts.next_change(request.visit))
@@ -143,7 +144,8 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
     return response
 
 
-def _lab_context(request, set_form, delete_form, response, csrf_token):
+def _lab_context(request, forms, response, csrf_token, first_visit):
+    set_form, delete_form = forms
     visit = request.visit
     received, left_out = limits.shown(visit.received)
     sent = history.sent_lines(visit, request.GET.get("sent"))
@@ -159,8 +161,7 @@ def _lab_context(request, set_form, delete_form, response, csrf_token):
             delete_form.as_div() if delete_form else blank_form_html(DeleteCookieForm)
         ),
         "error_summary": _error_summary(set_form) + _error_summary(delete_form),
-        # This response sets the tutorial's cookie: the browser had none.
-        "first_visit": DEFAULT_COOKIE[0] in response.cookies,
+        "first_visit": first_visit,
         "default_cookie": "=".join(DEFAULT_COOKIE),
         "received": rows,
         # Where each issued cookie lives, for the JavaScript panel's Delete.

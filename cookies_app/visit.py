@@ -77,6 +77,8 @@ class Visit:
         if self.row is UNREAD:
             found = _find_visitor(self.key)
             self.row = found if found is not None and found.id == self.visitor_id else None
+            if self.row is None:
+                KNOWN.discard(self.key)  # gone: the browser's next request gets a new id
         return self.row
 
     @cached_property

@@ -7,6 +7,7 @@ from django.test.signals import template_rendered
 from django.urls import reverse
 from hypothesis import settings as hypothesis_settings
 
+from cookies_app import log_writer
 from cookies_app.jar_cache import JARS
 from cookies_app.known_visitors import KNOWN
 from cookies_app.page_cache import PAGES
@@ -57,6 +58,14 @@ def fresh_caches():
     JARS.clear()
     PAGES.clear()
     KNOWN.clear()
+
+
+@pytest.fixture
+def background(settings):
+    """COOKIE_LAB_LOG=background: the real writer thread, stopped after the test."""
+    settings.COOKIE_LAB_LOG = "background"
+    yield log_writer.writer
+    log_writer.writer.stop()
 
 
 @pytest.fixture

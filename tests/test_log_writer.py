@@ -4,8 +4,6 @@ stack with COOKIE_LAB_LOG=background, the writer thread writes them to the
 real database on its own connection (so these tests commit: transaction=True).
 """
 
-import fcntl
-import os
 import threading
 import time
 from dataclasses import replace
@@ -20,13 +18,6 @@ from cookies_app.models import CookieChange, JarCookie, Request, Visitor
 from .conftest import set_cookie_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def background(settings):
-    settings.COOKIE_LAB_LOG = "background"
-    yield log_writer.writer
-    log_writer.writer.stop()
 
 
 def visitor_of(client):
@@ -260,80 +251,3 @@ def test_a_response_that_sets_cookies_is_written_before_it_goes(background, clie
     assert JarCookie.objects.filter(name="flavor", issued_value="chip").exists()
     assert Request.objects.filter(visitor=visitor_of(client)).count() == 2
     assert [e.visit.path for e in queued] == ["/api/cookies"]
-
-
-# Browsers this process knows: no read in the request ---------------------------
-
-
-def test_a_known_browsers_api_request_reads_nothing(background, client):
-    client.cookies["flavor"] = "chip"
-    client.get("/api/cookies")  # a new browser: its row is made here
-    background.flush()
-
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/api/cookies")
-
-    assert response.status_code == 200
-    assert len(queries) == 0, [q["sql"] for q in queries]
-    background.flush()
-    assert visitor_of(client).requests == 2, "logged all the same, by the writer"
-
-
-def test_a_browser_forgotten_by_another_process_gets_a_new_id(background, client):
-    client.get("/api/cookies")
-    background.flush()
-    old = client.cookies["cookielab_visitor"].value
-    Visitor.objects.filter(key=old).delete()  # another process's purge
-
-    gone = client.get("/api/cookies")  # known here still: answered, not logged
-    background.flush()
-    again = client.get("/api/cookies")  # the writer found it gone: read, and renewed
-    background.flush()
-
-    assert "cookielab_visitor" not in gone.cookies
-    new = again.cookies["cookielab_visitor"].value
-    assert new != old
-    assert Visitor.objects.get(key=new).requests == 1
-    assert not Visitor.objects.filter(key=old).exists()
-
-
-def test_forget_me_renews_the_id_at_once(background, client, lab_url):
-    client.get("/api/cookies")
-    background.flush()
-    old = client.cookies["cookielab_visitor"].value
-
-    client.post("/cookies/forget")
-    client.cookies["cookielab_visitor"] = old  # a client that kept it anyway
-    again = client.get("/api/cookies")
-
-    assert again.cookies["cookielab_visitor"].value != old
-
-
-def test_the_lab_page_reads_a_known_browsers_row_for_its_cache(background, client, lab_url):
-    client.get(lab_url)
-    background.flush()
-    client.get(lab_url)
-    background.flush()
-    before = client.get(lab_url).content
-    JarCookie.objects.filter(visitor=visitor_of(client), name="username").update(httponly=True)
-    Visitor.objects.filter(key=client.cookies["cookielab_visitor"].value).update(jar_version=999)
-
-    after = client.get(lab_url)
-
-    assert after.templates, "rendered again: the row was read, its jar version had moved"
-    assert after.content != before
-
-
-def test_on_sqlite_the_writers_of_the_processes_take_turns():
-    if connection.vendor != "sqlite":
-        assert log_writer._turn_file() is None, "PostgreSQL locks rows, not the database"
-        return
-    path = log_writer._turn_file()
-    other = os.open(path, os.O_RDWR)  # another process's writer, as the kernel sees it
-    try:
-        with log_writer.sqlite_turn(), pytest.raises(BlockingIOError):
-            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # let go: its turn at once
-        fcntl.flock(other, fcntl.LOCK_UN)
-    finally:
-        os.close(other)

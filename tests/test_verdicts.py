@@ -1,6 +1,7 @@
 """Round-trip verdicts: issued (the log) against received (this request)."""
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
@@ -205,3 +206,33 @@ def test_cookie_is_judged_where_it_was_issued(lab_client):
     found = verdict_for(lab_client.get("/cookies"), "flavor")
 
     assert found.status == verdicts.Status.NOT_SENT_HERE
+
+
+# When the clock changes a verdict (the lab page's cache keeps a page until then)
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def jar_row(issued_minutes_ago, expires_in_minutes=None):
+    return SimpleNamespace(
+        issued_at=T0 - timedelta(minutes=issued_minutes_ago),
+        expires_at=None
+        if expires_in_minutes is None
+        else T0 + timedelta(minutes=expires_in_minutes),
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([], None),
+        ([jar_row(60)], None),  # long issued, no end
+        ([jar_row(60, expires_in_minutes=10)], T0 + timedelta(minutes=10)),
+        ([jar_row(60, expires_in_minutes=-10)], None),  # expired already
+        ([jar_row(1)], T0 + timedelta(minutes=1)),  # leaves SameSite's two-minute window
+        ([jar_row(60, 10), jar_row(0.5, 30)], T0 + timedelta(minutes=1.5)),
+    ],
+)
+def test_next_change_is_the_first_moment_the_clock_changes_a_verdict(rows, expected):
+    visit = SimpleNamespace(at=T0, latest_issued=lambda: rows)
+    assert verdicts.next_change(visit) == expected

@@ -1,0 +1,104 @@
+"""
+Browsers each server process knows by id: a logged API request of one reads
+nothing; a forgotten one is read again and gets a new id.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cookies_app.known_visitors import KnownVisitors
+from cookies_app.models import JarCookie, Visitor
+
+from .test_page_cache import without_secrets
+
+# The writer thread writes on its own connection: these tests commit.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def visitor_of(client):
+    return Visitor.objects.get(key=client.cookies["cookielab_visitor"].value)
+
+
+def test_a_known_browsers_api_request_reads_nothing(background, client):
+    client.cookies["flavor"] = "chip"
+    client.get("/api/cookies")  # a new browser: its row is made here
+    background.flush()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/cookies")
+
+    assert response.status_code == 200
+    assert len(queries) == 0, [q["sql"] for q in queries]
+    background.flush()
+    assert visitor_of(client).requests == 2, "logged all the same, by the writer"
+
+
+def test_a_browser_forgotten_by_another_process_gets_a_new_id(background, client):
+    client.get("/api/cookies")
+    background.flush()
+    old = client.cookies["cookielab_visitor"].value
+    Visitor.objects.filter(key=old).delete()  # another process's purge
+
+    gone = client.get("/api/cookies")  # known here still: answered, not logged
+    background.flush()
+    again = client.get("/api/cookies")  # the writer found it gone: read, and renewed
+    background.flush()
+
+    assert "cookielab_visitor" not in gone.cookies
+    new = again.cookies["cookielab_visitor"].value
+    assert new != old
+    assert Visitor.objects.get(key=new).requests == 1
+    assert not Visitor.objects.filter(key=old).exists()
+
+
+def test_forget_me_renews_the_id_at_once(background, client, lab_url):
+    client.get("/api/cookies")
+    background.flush()
+    old = client.cookies["cookielab_visitor"].value
+
+    client.post("/cookies/forget")
+    client.cookies["cookielab_visitor"] = old  # a client that kept it anyway
+    again = client.get("/api/cookies")
+
+    assert again.cookies["cookielab_visitor"].value != old
+
+
+def test_the_lab_page_reads_a_known_browsers_row_for_its_cache(background, client, lab_url):
+    client.get(lab_url)
+    background.flush()
+    client.get(lab_url)
+    background.flush()
+    before = client.get(lab_url)
+    JarCookie.objects.filter(visitor=visitor_of(client), name="username").update(httponly=True)
+    Visitor.objects.filter(key=client.cookies["cookielab_visitor"].value).update(jar_version=999)
+
+    after = client.get(lab_url)
+
+    assert after.templates, "rendered again: the row was read, its jar version had moved"
+    assert without_secrets(after) != without_secrets(before)
+
+
+def test_a_cookie_setting_answer_to_a_forgotten_browser_renews_its_id(background, client):
+    client.get("/api/cookies")
+    background.flush()
+    old = client.cookies["cookielab_visitor"].value
+    Visitor.objects.filter(key=old).delete()  # another process's purge
+
+    # Written before it goes (it sets a cookie): the row is read and found gone.
+    client.get("/api/cookies/set?flavor=chip")
+    again = client.get("/api/cookies")
+
+    assert again.cookies["cookielab_visitor"].value != old
+
+
+def test_the_cache_keeps_the_most_recently_seen_within_its_size():
+    known = KnownVisitors(size=2)
+    known.add("a" * 32, 1)
+    known.add("b" * 32, 2)
+    assert known.get("a" * 32) == 1  # a is seen: b is now the oldest
+
+    known.add("c" * 32, 3)
+
+    assert known.get("b" * 32) is None
+    assert (known.get("a" * 32), known.get("c" * 32)) == (1, 3)
