@@ -9,6 +9,7 @@ from functools import cache
 
 from django.db import connection, transaction
 
+from .jar_versions import VERSIONS
 from .models import JarCookie, Request, Visitor
 
 JAR_FIELDS = [
@@ -70,11 +71,20 @@ def update_visitor(visitor_id, fields):
     if "jar_digest" in fields:
         sets += [f"{quote('jar_digest')} = %s", f"{quote('carried')} = %s"]
         params += [fields["jar_digest"], fields["carried"]]
-    if fields.get("jar_changed"):
+    jar_changed = fields.get("jar_changed")
+    if jar_changed:
         sets.append(f"{quote('jar_version')} = {quote('jar_version')} + 1")
     table = quote(Visitor._meta.db_table)
+    returning = " RETURNING jar_version" if jar_changed else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE id = %s", [*params, visitor_id])
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(sets)} WHERE id = %s{returning}", [*params, visitor_id]
+        )
+        found = cursor.fetchone() if jar_changed else None
+    if found:
+        version = found[0]
+        # This process's own pages know at once (the notice comes a moment later).
+        transaction.on_commit(lambda: VERSIONS.note(visitor_id, version))
 
 
 def update_jar_rows(rows):

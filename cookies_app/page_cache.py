@@ -6,7 +6,8 @@ Reloading is how the lab is used: set a cookie, reload, look. A reload that
 changes nothing shows the same page, which is a function of:
 - the request as the rules see it (scheme, host, path, method, Sec-Fetch-Site,
   engine: ``Visit.base_context``) and the cookies it carries, every value;
-- the browser's jar, whose ``jar_version`` every change bumps (jar_cache);
+- the browser's jar, whose ``jar_version`` every change bumps (jar_cache),
+  read from its row or, on PostgreSQL, told by the database (jar_versions);
 - the clock, through the verdicts on cookies that expire or leave SameSite's
   two-minute window (``verdicts.next_change``): the copy is kept until then.
 A page with anything else (a form's errors, ``?sent=N``, a first visit's
@@ -27,8 +28,7 @@ from django.conf import settings
 
 def page_key(visit):
     """What the lab page of this request is a function of, besides the clock."""
-    visitor = visit.visitor
-    jar = (visitor.id, visitor.key, visitor.jar_version) if visitor is not None else None
+    jar = visit.jar_state()
     # The cookies by a digest: the key stays small whatever they weigh.
     cookies = hashlib.blake2b(digest_size=16)
     for name, value in visit.received.items():

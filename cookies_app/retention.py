@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 
 from . import rollup
+from .jar_versions import VERSIONS
 from .known_visitors import KNOWN
 from .models import CookieChange, JarCookie, Request, Tally, UserAgent, Visitor
 
@@ -101,7 +102,7 @@ def forget(visitor: Visitor):
     with transaction.atomic():
         # Once gone: this process's next request of it reads again, finds
         # nothing and gets a new id.
-        transaction.on_commit(lambda: KNOWN.discard(visitor.key))
+        transaction.on_commit(lambda: (KNOWN.discard(visitor.key), VERSIONS.gone(visitor.pk)))
         if not Visitor.objects.select_for_update().filter(pk=visitor.pk).exists():
             return Pruned()
         Visitor.objects.filter(pk=visitor.pk).update(latest_request=None)

@@ -135,6 +135,9 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         context = _lab_context(request, forms, response, secrets[0], first_visit)
         html = render_to_string("cookies_app/lab.html", context, request)
         if key:
+            # Kept under the version it was rendered from: the row read meanwhile
+            # may be newer than the one PostgreSQL had told of (jar_versions).
+            key = page_key(request.visit)
             PAGES.put(key, html, secrets, until=verdicts.next_change(request.visit))
     response.content = html
     if status >= 400 and settings.CSRF_COOKIE_NAME in request.COOKIES:

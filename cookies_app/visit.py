@@ -22,6 +22,7 @@ from . import rules
 from .cookie_log import received_names
 from .jar import LATEST_ISSUED
 from .jar_cache import cached_jar
+from .jar_versions import VERSIONS
 from .known_visitors import KNOWN
 from .log_sql import from_rows
 from .models import FETCH_SITE_MAX, HOST_MAX, PATH_MAX, Visitor
@@ -80,6 +81,19 @@ class Visit:
             if self.row is None:
                 KNOWN.discard(self.key)  # gone: the browser's next request gets a new id
         return self.row
+
+    def jar_state(self):
+        """
+        (visitor id, key, jar_version), or None: what the lab page cache needs
+        of the row. A row unread is not read when PostgreSQL told this process
+        the jar's version (jar_versions).
+        """
+        if self.row is UNREAD:
+            version = VERSIONS.get(self.visitor_id)
+            if version is not None:
+                return (self.visitor_id, self.key, version)
+        visitor = self.visitor
+        return None if visitor is None else (visitor.id, visitor.key, visitor.jar_version)
 
     @cached_property
     def jar(self):
@@ -202,11 +216,16 @@ VISITOR_FIELDS = [
 
 def _find_visitor(key):
     """The Visitor with this key, or None. Raw SQL: every request asks, at a tenth of the cost."""
+    token = VERSIONS.token()
     db = transaction.get_connection()  # once: each use of the proxy looks it up
     with db.cursor() as cursor:
         cursor.execute(_visitor_sql(db.vendor), [key])
         found = cursor.fetchone()
-    return from_rows(Visitor, VISITOR_FIELDS, [found])[0] if found else None
+    if not found:
+        return None
+    visitor = from_rows(Visitor, VISITOR_FIELDS, [found])[0]
+    VERSIONS.note_read(visitor.id, visitor.jar_version, token)
+    return visitor
 
 
 @cache

@@ -9,6 +9,7 @@ from hypothesis import settings as hypothesis_settings
 
 from cookies_app import log_writer
 from cookies_app.jar_cache import JARS
+from cookies_app.jar_versions import VERSIONS
 from cookies_app.known_visitors import KNOWN
 from cookies_app.page_cache import PAGES
 
@@ -58,6 +59,11 @@ def fresh_caches():
     JARS.clear()
     PAGES.clear()
     KNOWN.clear()
+    VERSIONS.forget()
+    yield
+    # On PostgreSQL in background mode, the jar listener's connection: the
+    # test database is dropped at the end of the session.
+    VERSIONS.stop()
 
 
 @pytest.fixture

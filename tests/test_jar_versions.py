@@ -1,0 +1,208 @@
+"""
+What PostgreSQL tells each server process of its browsers' jars: a known
+browser's lab page reads nothing, and still never shows a jar that moved.
+"""
+
+import os
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cookies_app.jar_versions import GONE, VERSIONS, JarVersions
+from cookies_app.models import JarCookie, Visitor
+
+from .test_page_cache import without_secrets
+
+postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="NOTIFY is PostgreSQL's; SQLite reads the row"
+)
+
+
+def listening(size=8):
+    """A JarVersions as a process whose listener is connected sees it."""
+    versions = JarVersions(size)
+    versions._pid, versions.listening = os.getpid(), True
+    return versions
+
+
+def wait_until(check, seconds=5):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not told in time"
+        time.sleep(0.01)
+
+
+# -- What a process keeps --------------------------------------------------
+
+
+def test_versions_only_grow():
+    versions = listening()
+    versions.note(7, 3)
+    versions.note(7, 2)  # a read that began before the notice of 3
+
+    assert versions.get(7) == 3
+
+
+def test_a_deleted_row_stays_deleted():
+    versions = listening()
+    versions.note(7, 3)
+    versions.apply("7,8")
+    versions.note(7, 4)
+
+    assert versions.get(7) is None
+    assert versions.get(8) is None
+
+
+def test_a_notice_names_ids_and_versions():
+    versions = listening()
+    versions.apply("7:3")
+    versions.apply("12:1")
+
+    assert (versions.get(7), versions.get(12)) == (3, 1)
+
+
+def test_a_star_forgets_everything():
+    versions = listening()
+    versions.note(7, 3)
+
+    versions.apply("*")
+
+    assert versions.get(7) is None
+
+
+def test_nothing_is_known_while_not_listening():
+    versions = listening()
+    versions.note(7, 3)
+
+    versions._listening(False)
+    versions.note(8, 1)
+
+    assert versions.get(7) is None
+    assert versions.get(8) is None
+
+
+def test_a_forked_process_trusts_nothing_its_parent_knew():
+    versions = listening()
+    versions.note(7, 3)
+
+    versions._pid = os.getpid() + 1  # as the parent's pid looks from a child
+
+    assert versions.get(7) is None
+
+
+def test_a_read_begun_before_everything_was_forgotten_is_not_kept():
+    versions = listening()
+    token = versions.generation  # what token() gives while listening
+    versions.forget()  # the listener reconnected: notices may have been missed
+
+    versions.note_read(7, 3, token)
+
+    assert versions.get(7) is None
+
+
+def test_a_read_is_kept_when_nothing_was_forgotten():
+    versions = listening()
+    token = versions.generation
+
+    versions.note_read(7, 3, token)
+
+    assert versions.get(7) == 3
+
+
+def test_the_least_recently_used_go_first_and_reads_under_way_are_not_kept():
+    versions = listening(size=2)
+    versions.note(1, 1)
+    versions.note(2, 1)
+    versions.get(1)
+    token = versions.generation
+
+    versions.note(3, 1)  # 2 goes: a read of it under way may be older than its notice
+    versions.note_read(2, 0, token)
+
+    assert (versions.get(1), versions.get(2), versions.get(3)) == (1, None, 1)
+
+
+def test_nothing_listens_on_sqlite_or_outside_background_mode(settings):
+    settings.COOKIE_LAB_LOG = "inline"
+    assert JarVersions(8).token() is None
+
+
+# -- PostgreSQL's notices ----------------------------------------------------
+
+
+def visitor_of(client):
+    return Visitor.objects.get(key=client.cookies["cookielab_visitor"].value)
+
+
+def known_lab_browser(client, lab_url, background):
+    """A browser whose lab page this process has cached; its visitor row."""
+    for _ in range(3):
+        client.get(lab_url)
+        background.flush()
+    visitor = visitor_of(client)
+    wait_until(lambda: VERSIONS.get(visitor.id) == visitor.jar_version)
+    client.get(lab_url)  # rendered under the version told
+    return visitor
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_known_browsers_lab_page_reads_nothing(background, client, lab_url):
+    known_lab_browser(client, lab_url, background)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(lab_url)
+
+    assert response.status_code == 200
+    assert not response.templates, "from the page cache"
+    assert len(queries) == 0, [q["sql"] for q in queries]
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_jar_moved_by_another_process_is_rendered_again(background, client, lab_url):
+    visitor = known_lab_browser(client, lab_url, background)
+    before = client.get(lab_url)
+    assert not before.templates
+
+    # Another server process's writer: the username cookie was issued HttpOnly.
+    JarCookie.objects.filter(visitor=visitor, name="username").update(httponly=True)
+    Visitor.objects.filter(pk=visitor.pk).update(jar_version=visitor.jar_version + 1)
+    wait_until(lambda: VERSIONS.get(visitor.pk) == visitor.jar_version + 1)
+    after = client.get(lab_url)
+
+    assert after.templates, "rendered again"
+    assert without_secrets(after) != without_secrets(before)
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_row_deleted_by_another_process_is_read_again(background, client, lab_url):
+    visitor = known_lab_browser(client, lab_url, background)
+
+    Visitor.objects.filter(pk=visitor.pk).delete()  # another process's purge
+    wait_until(lambda: VERSIONS.versions.get(visitor.pk) == GONE)
+    response = client.get(lab_url)
+
+    assert VERSIONS.get(visitor.pk) is None
+    assert response.templates, "read, found gone: not the page cached for it"
+    again = client.get(lab_url)
+    assert again.cookies["cookielab_visitor"].value != visitor.key, "a new id"
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_delete_of_many_forgets_everything(background, client, lab_url):
+    visitor = known_lab_browser(client, lab_url, background)
+    now = visitor.last_seen
+    Visitor.objects.bulk_create(
+        Visitor(key=f"{n:032x}", first_seen=now, last_seen=now) for n in range(201)
+    )
+
+    with connection.cursor() as cursor:  # one statement: too many ids for one notice
+        cursor.execute(f"DELETE FROM {Visitor._meta.db_table} WHERE id <> %s", [visitor.pk])
+
+    wait_until(lambda: VERSIONS.get(visitor.pk) is None)
+    assert Visitor.objects.filter(pk=visitor.pk).exists()
