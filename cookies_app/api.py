@@ -34,7 +34,7 @@ DELETE_ATTRIBUTES = ("path", "domain", "secure", "httponly", "samesite", "partit
 @require_safe
 @logs_cookies
 def cookies(request):
-    show_env = request.GET.get("show_env", "").lower() in TRUTHY
+    show_env = _shows_env(request)
     hidden = frozenset() if show_env else env_names()
     received, left_out = limits.shown(
         {n: v for n, v in request.COOKIES.items() if n.lower() not in hidden}
@@ -43,6 +43,14 @@ def cookies(request):
     if left_out:
         answer["left_out"] = left_out  # a flood: only the first cookies are listed
     return json_response(answer)
+
+
+def _shows_env(request):
+    """?show_env=1 (httpbin's): the lab's own cookies are listed too."""
+    # request.GET parses the query into a QueryDict: most requests have none.
+    if not request.META.get("QUERY_STRING"):
+        return False
+    return request.GET.get("show_env", "").lower() in TRUTHY
 
 
 @require_safe
@@ -105,7 +113,7 @@ def export_cookies(request):
     if format_name not in export.FORMATS:
         return _refusal(f"format must be one of {', '.join(export.FORMATS)}, not {format_name!r}.")
     content_type, filename = export.FORMATS[format_name]
-    show_env = request.GET.get("show_env", "").lower() in TRUTHY
+    show_env = _shows_env(request)
     body = export.render(format_name, export.known_cookies(request.visit, include_env=show_env))
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -21,4 +21,7 @@ INERT_JSON = InertJSONEncoder()
 
 
 def json_response(data, status=200):
-    return HttpResponse(INERT_JSON.encode(data), status=status, content_type="application/json")
+    # Bytes: HttpResponse would look the charset up in the content type (a
+    # regex) to encode a str. The encoder's output is ASCII (ensure_ascii).
+    body = INERT_JSON.encode(data).encode()
+    return HttpResponse(body, status=status, content_type="application/json")

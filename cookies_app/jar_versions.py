@@ -14,16 +14,18 @@ NOTIFY (migration 0011): ``id:version`` when a jar_version moves, ``id,id,...``
 when rows are deleted, ``*`` when too many are (or the table is truncated) to
 name. What it heard, and what its own reads found, answer ``get``.
 
-What this process knows is trusted only while it listens: a lost connection
-may have missed notices, so everything is forgotten and every page reads (as
-on SQLite) until the listener is back. Versions only grow, so a read that
-began before a notice never rolls it back; one that began before everything
-was forgotten is not kept (``token``).
+What this process knows is trusted only while the listener hears its own
+echo: a lost connection may have missed notices, so everything is forgotten
+and every page reads (as on SQLite) until the listener hears again.
+Versions only grow, so a read that began before a notice never rolls it
+back; one that began before everything was forgotten is not kept (``token``).
 """
 
 import logging
 import os
+import secrets
 import threading
+import time
 from collections import OrderedDict
 
 from django.conf import settings
@@ -38,9 +40,11 @@ GONE = -1
 SIZE = 16_384
 # How often the listener looks up from the socket: stop() waits at most this.
 WAKE_SECONDS = 0.5
-# A quiet connection is pinged this often, so that one that died silently is
-# noticed (and everything forgotten) within that time.
+# Each listener sends itself an echo this often: one not heard back by the
+# next means a connection that died silently, or never delivered (everything
+# is forgotten then).
 PING_SECONDS = 10
+ECHO = "echo:"
 
 
 class JarVersions:
@@ -55,6 +59,7 @@ class JarVersions:
         self._pid = None
         self._thread = None
         self._stop = threading.Event()
+        self._echoed = False  # the listener's connection heard its own echo
 
     def get(self, visitor_id):
         """The jar's version, or None: this process cannot know it without a read."""
@@ -116,6 +121,8 @@ class JarVersions:
 
     def apply(self, payload):
         """One notice of the triggers: ``id:version``, ``id,id,...`` (deleted) or ``*``."""
+        if payload.startswith(ECHO):
+            return  # another process's
         if payload == "*":
             self.forget()
             return
@@ -169,21 +176,10 @@ class JarVersions:
 
         retry = 0.1
         while not stop.is_set():
+            self._echoed = False
             try:
                 with psycopg.connect(**params, autocommit=True) as listener:
-                    listener.execute(f"LISTEN {CHANNEL}")
-                    self._listening(True)
-                    retry = 0.1
-                    quiet = 0.0
-                    while not stop.is_set():
-                        heard = False
-                        for notice in listener.notifies(timeout=WAKE_SECONDS):
-                            self.apply(notice.payload)
-                            heard = True
-                        quiet = 0.0 if heard else quiet + WAKE_SECONDS
-                        if quiet >= PING_SECONDS:
-                            listener.execute("SELECT 1")
-                            quiet = 0.0
+                    self._hear(listener, stop)
             except Exception as error:
                 logger.warning(
                     "Not listening for jar changes (%s); lab pages read their visitor "
@@ -192,8 +188,33 @@ class JarVersions:
                 )
             finally:
                 self._listening(False)
+            retry = 0.1 if self._echoed else min(retry * 2, 30)
             stop.wait(retry)
-            retry = min(retry * 2, 30)
+
+    def _hear(self, listener, stop):
+        """
+        Apply the notices heard until stopped. The connection is trusted once
+        it hears its own echo, and as long as it keeps hearing it: a pooler in
+        transaction mode (PgBouncer) accepts LISTEN and then delivers nothing.
+        """
+        echo = f"{ECHO}{os.getpid()}-{secrets.token_hex(8)}"
+        listener.execute(f"LISTEN {CHANNEL}")
+        asked, answered = time.monotonic(), False
+        listener.execute("SELECT pg_notify(%s, %s)", [CHANNEL, echo])
+        while not stop.is_set():
+            for notice in listener.notifies(timeout=WAKE_SECONDS):
+                if notice.payload == echo:
+                    answered = True
+                    if not self.listening:
+                        self._echoed = True
+                        self._listening(True)
+                else:
+                    self.apply(notice.payload)
+            if time.monotonic() - asked >= PING_SECONDS:
+                if not answered:
+                    raise ConnectionError("the connection no longer hears its own notices")
+                listener.execute("SELECT pg_notify(%s, %s)", [CHANNEL, echo])
+                asked, answered = time.monotonic(), False
 
 
 def _is_postgresql():

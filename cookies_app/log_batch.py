@@ -100,12 +100,19 @@ def _lock(visitor_ids):
         return {}
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in STATE_COLUMNS)
-    marks = ", ".join(["%s"] * len(visitor_ids))
-    sql = f"SELECT {columns} FROM {quote(Visitor._meta.db_table)} WHERE id IN ({marks}) ORDER BY id"
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+    table = quote(Visitor._meta.db_table)
+    if connection.vendor == "postgresql":
+        # One array, not a placeholder an id: psycopg parses a query's
+        # placeholders in Python, and a text that changes with the batch
+        # size is never found in its cache.
+        sql = f"SELECT {columns} FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+        params = [visitor_ids]
+    else:
+        marks = ", ".join(["%s"] * len(visitor_ids))
+        sql = f"SELECT {columns} FROM {table} WHERE id IN ({marks}) ORDER BY id"
+        params = visitor_ids
     with connection.cursor() as cursor:
-        cursor.execute(sql, visitor_ids)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     states = {}
     for row in rows:
@@ -222,28 +229,37 @@ def _insert(rows):
 def _update_visitors(visitors):
     """
     Counters, times (never moving back) and the latest request, found by its
-    number: one UPDATE ... FROM (VALUES ...) for every visitor of the batch.
+    number: one UPDATE ... FROM (VALUES ...) for every visitor of the batch;
+    on PostgreSQL FROM unnest(...) of one array a column, as ``_lock`` does.
     """
     quote = connection.ops.quote_name
     at = connection.ops.adapt_datetimefield_value
     table = quote(Visitor._meta.db_table)
     requests = quote(REQUEST_FIELDS[0].model._meta.db_table)
-    # VALUES columns are column1..column5 on both databases: id, logged,
+    # The columns are column1..column5 (VALUES' own names): id, logged,
     # requests (the highest seq), the newest request's time and its seq (NULL
     # when all were late).
+    rows = [
+        (state.id, order, seq, at(when), latest_seq)
+        for state, seq, order, when, latest_seq in visitors
+    ]
+    if connection.vendor == "postgresql":
+        source = (
+            "unnest(%s::bigint[], %s::integer[], %s::integer[], %s::timestamptz[], "
+            "%s::integer[]) AS d(column1, column2, column3, column4, column5)"
+        )
+        params = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        values = ", ".join(["(%s, %s, %s, %s, CAST(%s AS INTEGER))"] * len(rows))
+        source = f"(VALUES {values}) AS d"
+        params = [value for row in rows for value in row]
     sql = (
         f"UPDATE {table} SET logged = d.column2, requests = d.column3, "
         f"last_seen = {later_of('last_seen', 'd.column4')}, "
         f"{quote('last_logged')} = {later_of('last_logged', 'd.column4')}, "
         f"latest_request_id = COALESCE((SELECT r.id FROM {requests} r "
         f"WHERE r.visitor_id = d.column1 AND r.seq = d.column5), latest_request_id) "
-        # The cast: a column of NULLs only would be text to PostgreSQL.
-        f"FROM (VALUES {', '.join(['(%s, %s, %s, %s, CAST(%s AS INTEGER))'] * len(visitors))}) "
-        f"AS d "
-        f"WHERE {table}.id = d.column1"
+        f"FROM {source} WHERE {table}.id = d.column1"
     )
-    params = []
-    for state, seq, order, when, latest_seq in visitors:
-        params += [state.id, order, seq, at(when), latest_seq]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

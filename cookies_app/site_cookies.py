@@ -1,15 +1,26 @@
 """The site's own cookies: session, CSRF and visitor id, which the lab never touches."""
 
-from functools import lru_cache
+from functools import cache
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+NAME_SETTINGS = frozenset({"SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", "COOKIE_LAB_VISITOR_COOKIE"})
 
 
+# Asked for every cookie of every request: made once, and again when a test
+# changes one of the names (setting_changed).
+@cache
 def reserved_names():
     """The site's own cookies, which the lab never sets, overwrites or deletes."""
-    return _frozen(
-        settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.COOKIE_LAB_VISITOR_COOKIE
-    )
+    return frozenset(getattr(settings, name) for name in NAME_SETTINGS)
+
+
+@cache
+def env_names():
+    """reserved_names() in lower case, as is_env_cookie compares them."""
+    return frozenset(name.lower() for name in reserved_names())
 
 
 def is_env_cookie(name):
@@ -17,18 +28,8 @@ def is_env_cookie(name):
     return name.lower() in env_names()
 
 
-def env_names():
-    """reserved_names() in lower case, as is_env_cookie compares them."""
-    return _lowered(reserved_names())
-
-
-# Asked for every cookie of every request: made once per set of names (a
-# test that changes the settings gets its own).
-@lru_cache(maxsize=16)
-def _frozen(*names):
-    return frozenset(names)
-
-
-@lru_cache(maxsize=16)
-def _lowered(names):
-    return frozenset(name.lower() for name in names)
+@receiver(setting_changed)
+def _names_changed(*, setting, **kwargs):
+    if setting in NAME_SETTINGS:
+        reserved_names.cache_clear()
+        env_names.cache_clear()

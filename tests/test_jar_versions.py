@@ -4,12 +4,14 @@ browser's lab page reads nothing, and still never shows a jar that moved.
 """
 
 import os
+import threading
 import time
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cookies_app import jar_versions
 from cookies_app.jar_versions import GONE, VERSIONS, JarVersions
 from cookies_app.models import JarCookie, Visitor
 
@@ -206,3 +208,53 @@ def test_a_delete_of_many_forgets_everything(background, client, lab_url):
 
     wait_until(lambda: VERSIONS.get(visitor.pk) is None)
     assert Visitor.objects.filter(pk=visitor.pk).exists()
+
+
+def test_an_echo_is_no_notice():
+    versions = listening()
+    versions.note(7, 3)
+
+    versions.apply("echo:4242-0123456789abcdef")
+
+    assert versions.get(7) == 3
+
+
+class DeafConnection:
+    """A connection that takes LISTEN and delivers nothing, as a pooler in transaction mode."""
+
+    def __init__(self):
+        self.sent = []
+
+    def execute(self, sql, params=None):
+        self.sent.append((sql, params))
+
+    def notifies(self, timeout):
+        time.sleep(timeout)
+        return iter(())
+
+
+def test_a_connection_that_never_hears_its_echo_is_not_trusted(monkeypatch):
+    monkeypatch.setattr(jar_versions, "WAKE_SECONDS", 0.01)
+    monkeypatch.setattr(jar_versions, "PING_SECONDS", 0.05)
+    versions = JarVersions(8)
+    versions._pid = os.getpid()
+    deaf = DeafConnection()
+
+    with pytest.raises(ConnectionError):
+        versions._hear(deaf, threading.Event())
+
+    assert not versions.listening
+    assert deaf.sent[0][0] == f"LISTEN {jar_versions.CHANNEL}"
+    assert deaf.sent[1][1][0] == jar_versions.CHANNEL  # the echo it asked for
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_listener_trusts_its_connection_once_it_hears_its_echo(background, client, lab_url):
+    client.get(lab_url)  # a new browser: nothing read
+    background.flush()
+    client.get(lab_url)  # its row read: this process's listener starts
+
+    wait_until(lambda: VERSIONS.listening)
+
+    assert VERSIONS._echoed
