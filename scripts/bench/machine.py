@@ -38,4 +38,24 @@ def print_machine(anchors_bin):
     say(f"wrk: {command_version(['wrk', '-v'])}")
     say(f"nginx: {command_version([NGINX, '-v'])}")
     say(f"SQLite {sqlite3.sqlite_version}")
+    say(f"net.ipv4.tcp_migrate_req: {migrate_queued_connections()}")
     say()
+
+
+MIGRATE_REQ = Path("/proc/sys/net/ipv4/tcp_migrate_req")
+
+
+def migrate_queued_connections():
+    """
+    Turn on the kernel's migration of queued connections (Linux 5.14+), as
+    the README asks of a production machine: granian gives each worker its
+    own accept queue, and without it a reload resets the connections queued
+    at the workers it stops (granian warns of it). Only as root; else said.
+    """
+    try:
+        if MIGRATE_REQ.read_text().strip() == "1":
+            return "1"
+        MIGRATE_REQ.write_text("1\n")
+        return "1 (set by the bench: a reload resets no queued connection)"
+    except OSError as error:
+        return f"0, cannot set it ({error.strerror}): a reload may reset queued connections"
