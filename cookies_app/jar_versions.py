@@ -40,10 +40,13 @@ GONE = -1
 SIZE = 16_384
 # How often the listener looks up from the socket: stop() waits at most this.
 WAKE_SECONDS = 0.5
-# Each listener sends itself an echo this often: one not heard back by the
-# next means a connection that died silently, or never delivered (everything
-# is forgotten then).
-PING_SECONDS = 10
+# Each listener has an echo sent to it this often, from another connection:
+# a notice like any other. What it knows is trusted only while the last echo
+# is this recent: a connection that died silently (no reset) or a pooler that
+# drops what comes while the connection is idle stops the trust within
+# seconds, and the lab pages read their visitor again.
+PING_SECONDS = 5
+TRUST_SECONDS = PING_SECONDS + 2
 ECHO = "echo:"
 
 
@@ -60,11 +63,19 @@ class JarVersions:
         self._thread = None
         self._stop = threading.Event()
         self._echoed = False  # the listener's connection heard its own echo
+        self.heard_at = float("-inf")  # when it last did (time.monotonic)
+
+    def trusted(self):
+        return (
+            self.listening
+            and self._pid == os.getpid()  # a forked process inherits what its parent knew
+            and time.monotonic() - self.heard_at <= TRUST_SECONDS
+        )
 
     def get(self, visitor_id):
         """The jar's version, or None: this process cannot know it without a read."""
-        if not self.listening or self._pid != os.getpid():
-            return None  # (a forked process inherits what its parent knew)
+        if not self.trusted():
+            return None
         with self.lock:
             version = self.versions.get(visitor_id)
             if version is None or version == GONE or not self.listening:
@@ -78,11 +89,15 @@ class JarVersions:
         None when nothing is to be noted (not PostgreSQL in background mode,
         or not listening yet). Starts this process's listener.
         """
-        if settings.COOKIE_LAB_LOG != "background" or not _is_postgresql():
+        connection = connections[DEFAULT_DB_ALIAS]
+        if settings.COOKIE_LAB_LOG != "background" or connection.vendor != "postgresql":
             return None
         self._ensure_listener()
+        if connection.in_atomic_block:
+            # A transaction's snapshot may be older than the token.
+            return None
         with self.lock:
-            return self.generation if self.listening else None
+            return self.generation if self.trusted() else None
 
     def note_read(self, visitor_id, version, token):
         """A version a read found, kept unless everything was forgotten since ``token``."""
@@ -113,7 +128,7 @@ class JarVersions:
         thread = self._thread
         self._stop.set()
         if thread is not None and self._pid == os.getpid():
-            thread.join()
+            thread.join(timeout=10)  # (a connect under way gives up after 5 s)
         with self.lock:
             self._thread, self.listening = None, False
             self._stop = threading.Event()
@@ -131,7 +146,11 @@ class JarVersions:
                 return
             for item in payload.split(","):
                 visitor_id, _, version = item.partition(":")
-                self._note(int(visitor_id), int(version) if version else GONE)
+                try:
+                    self._note(int(visitor_id), int(version) if version else GONE)
+                except ValueError:
+                    # Any role may NOTIFY this channel: not ours, not a reason to hang up.
+                    logger.warning("Ignored a notice on %s: %r", CHANNEL, item[:40])
 
     def _note(self, visitor_id, version):
         known = self.versions.get(visitor_id)
@@ -148,10 +167,17 @@ class JarVersions:
         self.versions.clear()
         self.generation += 1
 
-    def _listening(self, listening):
+    def _set_listening(self, listening):
         with self.lock:
             self.listening = listening
             self._forget()
+
+    def _after_fork(self):
+        """In a forked child: the parent's lock, thread and connection are not its own."""
+        self.lock = threading.Lock()
+        self._pid, self._thread, self.listening = None, None, False
+        self._stop = threading.Event()
+        self._forget()
 
     def _ensure_listener(self):
         if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
@@ -172,6 +198,7 @@ class JarVersions:
                 self._thread.start()
 
     def _listen(self, params, stop):
+        # Here, not at the top: on SQLite nothing imports psycopg.
         import psycopg
 
         retry = 0.1
@@ -179,7 +206,7 @@ class JarVersions:
             self._echoed = False
             try:
                 with psycopg.connect(**params, autocommit=True) as listener:
-                    self._hear(listener, stop)
+                    self._hear(listener, params, stop)
             except Exception as error:
                 logger.warning(
                     "Not listening for jar changes (%s); lab pages read their visitor "
@@ -187,38 +214,44 @@ class JarVersions:
                     error,
                 )
             finally:
-                self._listening(False)
+                self._set_listening(False)
             retry = 0.1 if self._echoed else min(retry * 2, 30)
             stop.wait(retry)
 
-    def _hear(self, listener, stop):
+    def _hear(self, listener, params, stop):
         """
-        Apply the notices heard until stopped. The connection is trusted once
-        it hears its own echo, and as long as it keeps hearing it: a pooler in
-        transaction mode (PgBouncer) accepts LISTEN and then delivers nothing.
+        Apply the notices heard until stopped. Trusted while the echo keeps
+        coming back (see PING_SECONDS); raises when one does not.
         """
         echo = f"{ECHO}{os.getpid()}-{secrets.token_hex(8)}"
         listener.execute(f"LISTEN {CHANNEL}")
         asked, answered = time.monotonic(), False
-        listener.execute("SELECT pg_notify(%s, %s)", [CHANNEL, echo])
+        _send_echo(params, echo)
         while not stop.is_set():
             for notice in listener.notifies(timeout=WAKE_SECONDS):
                 if notice.payload == echo:
-                    answered = True
+                    answered, self.heard_at = True, time.monotonic()
                     if not self.listening:
                         self._echoed = True
-                        self._listening(True)
+                        self._set_listening(True)
                 else:
                     self.apply(notice.payload)
             if time.monotonic() - asked >= PING_SECONDS:
                 if not answered:
-                    raise ConnectionError("the connection no longer hears its own notices")
-                listener.execute("SELECT pg_notify(%s, %s)", [CHANNEL, echo])
+                    raise ConnectionError("the connection no longer hears its echo")
                 asked, answered = time.monotonic(), False
+                _send_echo(params, echo)
 
 
-def _is_postgresql():
-    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+def _send_echo(params, echo):
+    """
+    From a connection of its own: a session's own NOTIFY comes back in the
+    reply to it, which even a pooler that drops notices passes on.
+    """
+    import psycopg
+
+    with psycopg.connect(**params, autocommit=True) as sender:
+        sender.execute("SELECT pg_notify(%s, %s)", [CHANNEL, echo])
 
 
 def _connection_params():
@@ -227,7 +260,19 @@ def _connection_params():
     # Django's own cursor class and adapters: a plain connection only listens.
     for name in ("cursor_factory", "context", "prepare_threshold"):
         params.pop(name, None)
+    # A server that vanishes without a reset is noticed (libpq; ignored on a
+    # Unix socket), unless the settings say otherwise.
+    for name, value in (
+        ("connect_timeout", 5),
+        ("keepalives", 1),
+        ("keepalives_idle", 5),
+        ("keepalives_interval", 2),
+        ("keepalives_count", 3),
+        ("tcp_user_timeout", 10_000),
+    ):
+        params.setdefault(name, value)
     return params
 
 
 VERSIONS = JarVersions(SIZE)
+os.register_at_fork(after_in_child=VERSIONS._after_fork)

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -102,7 +103,7 @@ def forget(visitor: Visitor):
     with transaction.atomic():
         # Once gone: this process's next request of it reads again, finds
         # nothing and gets a new id.
-        transaction.on_commit(lambda: (KNOWN.discard(visitor.key), VERSIONS.gone(visitor.pk)))
+        transaction.on_commit(partial(_forgotten, visitor))
         if not Visitor.objects.select_for_update().filter(pk=visitor.pk).exists():
             return Pruned()
         Visitor.objects.filter(pk=visitor.pk).update(latest_request=None)
@@ -120,6 +121,11 @@ def forget(visitor: Visitor):
                 )
                 counts[name] = cursor.rowcount
     return Pruned(**counts)
+
+
+def _forgotten(visitor):
+    KNOWN.discard(visitor.key)
+    VERSIONS.gone(visitor.pk)
 
 
 def _old_requests(older_than):

@@ -6,6 +6,7 @@ browser's lab page reads nothing, and still never shows a jar that moved.
 import os
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -26,6 +27,7 @@ def listening(size=8):
     """A JarVersions as a process whose listener is connected sees it."""
     versions = JarVersions(size)
     versions._pid, versions.listening = os.getpid(), True
+    versions.heard_at = time.monotonic()  # its echo just came back
     return versions
 
 
@@ -78,7 +80,7 @@ def test_nothing_is_known_while_not_listening():
     versions = listening()
     versions.note(7, 3)
 
-    versions._listening(False)
+    versions._set_listening(False)
     versions.note(8, 1)
 
     assert versions.get(7) is None
@@ -126,9 +128,36 @@ def test_the_least_recently_used_go_first_and_reads_under_way_are_not_kept():
     assert (versions.get(1), versions.get(2), versions.get(3)) == (1, None, 1)
 
 
-def test_nothing_listens_on_sqlite_or_outside_background_mode(settings):
+def test_nothing_listens_outside_background_mode(settings):
     settings.COOKIE_LAB_LOG = "inline"
     assert JarVersions(8).token() is None
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite's case")
+def test_nothing_listens_on_sqlite(settings):
+    settings.COOKIE_LAB_LOG = "background"
+    versions = JarVersions(8)
+
+    assert versions.token() is None
+    assert versions._thread is None
+
+
+def test_trust_lapses_when_the_echo_is_late(monkeypatch):
+    versions = listening()
+    versions.note(7, 3)
+
+    versions.heard_at = time.monotonic() - jar_versions.TRUST_SECONDS - 1
+
+    assert versions.get(7) is None
+
+
+def test_a_malformed_notice_is_skipped_and_the_rest_applied():
+    versions = listening()
+
+    versions.apply("x:1,7:3,8:y")
+
+    assert versions.get(7) == 3
+    assert versions.listening
 
 
 # -- PostgreSQL's notices ----------------------------------------------------
@@ -140,11 +169,15 @@ def visitor_of(client):
 
 def known_lab_browser(client, lab_url, background):
     """A browser whose lab page this process has cached; its visitor row."""
-    for _ in range(3):
+    for _ in range(2):
         client.get(lab_url)
         background.flush()
+    # The second read started the listener; it is trusted once its echo is back.
+    wait_until(VERSIONS.trusted)
+    client.get(lab_url)  # read again, and the version noted
+    background.flush()
     visitor = visitor_of(client)
-    wait_until(lambda: VERSIONS.get(visitor.id) == visitor.jar_version)
+    assert VERSIONS.get(visitor.id) == visitor.jar_version
     client.get(lab_url)  # rendered under the version told
     return visitor
 
@@ -219,33 +252,65 @@ def test_an_echo_is_no_notice():
     assert versions.get(7) == 3
 
 
-class DeafConnection:
-    """A connection that takes LISTEN and delivers nothing, as a pooler in transaction mode."""
+class FakeListener:
+    """A listening connection that delivers the echoes sent to it ``echoes`` times, then nothing."""
 
-    def __init__(self):
-        self.sent = []
+    def __init__(self, echoes):
+        self.echoes = echoes
+        self.sent = []  # statements
+        self.pending = []
 
     def execute(self, sql, params=None):
-        self.sent.append((sql, params))
+        self.sent.append(sql)
+
+    def echo(self, params, payload):  # stands for jar_versions._send_echo
+        if self.echoes:
+            self.echoes -= 1
+            self.pending.append(payload)
 
     def notifies(self, timeout):
         time.sleep(timeout)
-        return iter(())
+        heard, self.pending = self.pending, []
+        return iter([SimpleNamespace(payload=p) for p in heard])
 
 
-def test_a_connection_that_never_hears_its_echo_is_not_trusted(monkeypatch):
+@pytest.fixture
+def quick_echoes(monkeypatch):
     monkeypatch.setattr(jar_versions, "WAKE_SECONDS", 0.01)
     monkeypatch.setattr(jar_versions, "PING_SECONDS", 0.05)
+
+
+@pytest.mark.usefixtures("quick_echoes")
+def test_a_connection_that_never_hears_its_echo_is_never_trusted(monkeypatch):
+    """As behind a pooler in transaction mode: LISTEN taken, nothing delivered."""
     versions = JarVersions(8)
     versions._pid = os.getpid()
-    deaf = DeafConnection()
+    deaf = FakeListener(echoes=0)
+    monkeypatch.setattr(jar_versions, "_send_echo", deaf.echo)
+    trusted = []
+    monkeypatch.setattr(versions, "_set_listening", trusted.append)
 
     with pytest.raises(ConnectionError):
-        versions._hear(deaf, threading.Event())
+        versions._hear(deaf, {}, threading.Event())
 
-    assert not versions.listening
-    assert deaf.sent[0][0] == f"LISTEN {jar_versions.CHANNEL}"
-    assert deaf.sent[1][1][0] == jar_versions.CHANNEL  # the echo it asked for
+    assert trusted == []
+    assert deaf.sent == [f"LISTEN {jar_versions.CHANNEL}"]
+
+
+@pytest.mark.usefixtures("quick_echoes")
+def test_a_connection_whose_echo_stops_is_dropped(monkeypatch):
+    versions = JarVersions(8)
+    versions._pid = os.getpid()
+    fading = FakeListener(echoes=2)
+    monkeypatch.setattr(jar_versions, "_send_echo", fading.echo)
+
+    with pytest.raises(ConnectionError):
+        versions._hear(fading, {}, threading.Event())
+
+    assert versions.listening, "trusted while its echoes came back"
+    assert not versions.trusted() or fading.echoes == 0
+    versions.heard_at -= jar_versions.TRUST_SECONDS + 1
+    assert not versions.trusted()
 
 
 @postgresql
@@ -255,6 +320,31 @@ def test_the_listener_trusts_its_connection_once_it_hears_its_echo(background, c
     background.flush()
     client.get(lab_url)  # its row read: this process's listener starts
 
-    wait_until(lambda: VERSIONS.listening)
+    wait_until(VERSIONS.trusted)
 
     assert VERSIONS._echoed
+    assert VERSIONS.listening
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_this_processs_writer_tells_its_own_pages_at_once(background, client, lab_url):
+    visitor = known_lab_browser(client, lab_url, background)
+
+    client.cookies["flavor"] = "chip"  # a cookie the jar has not seen: the jar moves
+    client.get(lab_url)
+    background.flush()
+
+    moved = Visitor.objects.get(pk=visitor.pk).jar_version
+    assert moved > visitor.jar_version
+    assert VERSIONS.get(visitor.pk) == moved, "noted on commit, not when the notice comes"
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_forget_me_marks_the_row_gone_at_once(background, client, lab_url):
+    visitor = known_lab_browser(client, lab_url, background)
+
+    client.post("/cookies/forget")
+
+    assert VERSIONS.versions.get(visitor.pk) == GONE
