@@ -38,6 +38,11 @@ def page_key(visit):
     return (jar, visit.base_context, cookies.digest())
 
 
+def with_jar_read(key, visit):
+    """``key`` for the jar as ``visit`` knows it now: a render may have read a newer row."""
+    return (visit.jar_state(), *key[1:])
+
+
 class PageCache:
     """
     Rendered pages, the least recently used dropped first, within a budget of

@@ -17,7 +17,7 @@ from .decorators import logs_cookies, with_visit
 from .forms import DeleteCookieForm, SetCookieForm, blank_form_html
 from .http import HttpResponseSeeOther, json_response
 from .jar import forgettable_cookies
-from .page_cache import PAGES, page_key
+from .page_cache import PAGES, page_key, with_jar_read
 from .rules import Source
 from .setcookie import delete_cookie as delete_cookie_header
 from .setcookie import expire_cookie, header_lines, send_cookie, set_cookie
@@ -137,7 +137,7 @@ def _render_lab(request, set_form=None, delete_form=None, status=200):
         if key:
             # Kept under the version it was rendered from: the row read meanwhile
             # may be newer than the one PostgreSQL had told of (jar_versions).
-            key = page_key(request.visit)
+            key = with_jar_read(key, request.visit)
             PAGES.put(key, html, secrets, until=verdicts.next_change(request.visit))
     response.content = html
     if status >= 400 and settings.CSRF_COOKIE_NAME in request.COOKIES:
