@@ -1,11 +1,11 @@
 """The raw SQL helpers give what the ORM gives."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import connection
 
-from cookies_app.log_sql import aware_datetime, from_rows
+from cookies_app.log_sql import aware_datetime, datetime_adapter, from_rows
 from cookies_app.models import Visitor
 from tests import factories
 
@@ -21,6 +21,21 @@ def test_a_datetime_read_by_raw_sql_is_the_aware_one_the_orm_reads():
 
     assert value.tzinfo is not None
     assert value == Visitor.objects.get(id=visitor.id).last_seen
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 11, 28, 4, 0, 7, 123456, tzinfo=UTC),
+        datetime(2026, 11, 28, 4, 0, tzinfo=UTC),  # no microseconds: no fraction
+        datetime(2026, 11, 28, 5, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        None,
+    ],
+)
+def test_the_log_writes_times_as_djangos_own_adapter_does(at):
+    adapt = datetime_adapter(connection)
+
+    assert adapt(at) == connection.ops.adapt_datetimefield_value(at)
 
 
 def test_aware_and_missing_datetimes_pass_through():

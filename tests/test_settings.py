@@ -94,12 +94,13 @@ def test_allowed_hosts_is_a_comma_separated_list():
     assert result.stdout.strip() == "['a.example', 'b.example']"
 
 
-def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path):
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions_and_memory_temp_store(tmp_path):
     result = run_python(
         "import django; django.setup(); "
         "from django.db import connection; c = connection.cursor(); "
         "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0]); "
         "c.execute('PRAGMA busy_timeout'); print(c.fetchone()[0]); "
+        "c.execute('PRAGMA temp_store'); print(c.fetchone()[0]); "
         "print(connection.transaction_mode)",
         DJANGO_SETTINGS_MODULE="cookiesite.settings",
         DJANGO_DEBUG="1",
@@ -107,7 +108,8 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["wal", "20000", "IMMEDIATE"]
+    # temp_store 2: MEMORY, no temporary file for a statement's scratch tables.
+    assert result.stdout.split() == ["wal", "20000", "2", "IMMEDIATE"]
 
 
 CONCURRENT_WRITERS = """
