@@ -1,8 +1,8 @@
 """
 Each server process's jars, reused while unchanged.
 
-Every request reads its visitor row anyway; the row's jar_version tells
-whether any write changed the jar since this process read it. The writers bump
+A request that needs the jar reads its visitor row first; the row's
+jar_version tells whether any write changed the jar since this process read it. The writers bump
 the number in the transaction that changes the rows (cookie_log.save), and a
 purge bumps it after deleting them (retention), so a jar read after a request
 saw the new number is never older than that change. A browser reloading a page

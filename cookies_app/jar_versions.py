@@ -3,10 +3,10 @@ The version of each browser's jar, as PostgreSQL tells every server process:
 a known browser's lab page then needs no query at all.
 
 The lab page cache (page_cache) keys a page by its jar's ``jar_version``, and
-any server process may move it. On SQLite the lab reads the visitor row again
-for each page, a read of a local file. On PostgreSQL that read is a round
-trip, and Django's connection health check adds another: most of what a page
-from the cache costs.
+any server process may move it. On SQLite the lab reads the row's
+jar_version again for each page, a read of a local file. On PostgreSQL that
+read is a round trip, and Django's connection health check adds another: most
+of what a page from the cache costs.
 
 So on PostgreSQL, logging in the background, each server process LISTENs on
 a connection of its own, in a thread, to what the visitor table's triggers

@@ -6,8 +6,9 @@ in a fixed number of statements whatever the batch size.
 A batch's visitors are locked with one read (in id order: two server
 processes never deadlock). A browser whose queued requests all match the
 fingerprint of its latest logged one, with nothing to judge, issue or roll
-back, changed nothing: its requests become rows of one multi-row INSERT and
-its visitor row one UPDATE of an executemany. Any other browser's requests go
+back, changed nothing: its requests become rows of one multi-row INSERT (a
+COPY on PostgreSQL) and its visitor row part of one UPDATE ... FROM for the
+whole batch. Any other browser's requests go
 through the full write path (``cookie_log.record_entry``) one by one, in order.
 
 Fewer statements matter twice here: each costs a round trip, and in a server
@@ -158,12 +159,12 @@ def _save_unchanged(unchanged, tallies, agents):
     agents = user_agents(texts, agents)
     rows, visitors = [], []
     # Once a batch: each use of the connection proxy looks the connection up.
-    at, zone = datetime_adapter(connection), timezone.get_current_timezone()
+    adapt_at, zone = datetime_adapter(connection), timezone.get_current_timezone()
     for state, group in unchanged:
         for entry in group:
             visit = entry.visit
             agent, family = agents[capped(visit.user_agent, USER_AGENT_MAX)]
-            rows.append(_row(visit, entry.status, agent, state.carried, at))
+            rows.append(_row(visit, entry.status, agent, state.carried, adapt_at))
             names = _carried_names(visit)
             rollup.request_tallies(visit, family, names, [], [], into=tallies, zone=zone)
         last = group[-1].visit
@@ -182,12 +183,12 @@ def _carried_names(visit):
     yield from dict.fromkeys(received_names(visit.received))
 
 
-def _row(visit, status, agent, carried, at):
+def _row(visit, status, agent, carried, adapt_at):
     """A Request row's values as the database takes them (request_row's, without a model)."""
     values = {
         "visitor_id": visit.visitor_id,
         "seq": visit.seq,
-        "at": at(visit.at),
+        "at": adapt_at(visit.at),
         "method": visit.method,
         "host": visit.host,
         "path": visit.path,
@@ -239,14 +240,14 @@ def _update_visitors(visitors):
     on PostgreSQL FROM unnest(...) of one array a column, as ``_lock`` does.
     """
     quote = connection.ops.quote_name
-    at = datetime_adapter(connection)
+    adapt_at = datetime_adapter(connection)
     table = quote(Visitor._meta.db_table)
     requests = quote(REQUEST_FIELDS[0].model._meta.db_table)
     # The columns are column1..column5 (VALUES' own names): id, logged,
     # requests (the highest seq), the newest request's time and its seq (NULL
     # when all were late).
     rows = [
-        (state.id, order, seq, at(when), latest_seq)
+        (state.id, order, seq, adapt_at(when), latest_seq)
         for state, seq, order, when, latest_seq in visitors
     ]
     if connection.vendor == "postgresql":

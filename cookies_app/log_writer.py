@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 
 from . import cookie_log, log_batch
 from .setcookie import signed_salts
@@ -47,6 +49,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # Queued by flush(): write what is queued now, without lingering.
 NOW = object()
+THREAD_NAME = "cookie-log-writer"
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class LogWriter:
             # First use, or the thread died: a queue nobody drains would block
             # every request once full.
             self._thread = threading.Thread(
-                target=self._run, args=(self._queue,), name="cookie-log-writer", daemon=True
+                target=self._run, args=(self._queue,), name=THREAD_NAME, daemon=True
             )
             self._thread.start()
         return self._queue
@@ -210,6 +213,19 @@ writer = LogWriter(
 # Runs when a worker exits normally (granian and gunicorn both let workers exit
 # normally on a graceful reload or shutdown); daemon threads still run then.
 atexit.register(writer.stop, final=True)
+
+
+@receiver(connection_created)
+def scratch_in_memory(sender, connection, **kwargs):
+    """
+    The writer's SQLite connection keeps a statement's journal and temporary
+    tables in memory: on disk it made and removed a file in /var/tmp every
+    batch. Only the writer's: elsewhere a sort of the whole log (the admin's,
+    on a column without an index) would then be held in a worker's memory.
+    """
+    if connection.vendor == "sqlite" and threading.current_thread().name == THREAD_NAME:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA temp_store = MEMORY")
 
 
 def mode(request):

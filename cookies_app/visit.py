@@ -244,8 +244,9 @@ def _visitor_sql(vendor):
 def _read_jar_version(visitor_id, key):
     """
     The jar_version of the row with this id and key, or None when it is gone:
-    one column by primary key, at half the cost of ``_find_visitor`` (a
-    cached lab page reads nothing else).
+    one column by primary key, at half the cost of ``_find_visitor``. A cached
+    lab page reads nothing else; a page rendered anew reads the row after it
+    (a second read, beside a millisecond's rendering).
     """
     token = VERSIONS.token()
     db = transaction.get_connection()

@@ -199,12 +199,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # failing mid-transaction with "database is locked".
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        # temp_store: the temporary tables and journals a statement needs
-        # stay in memory (on disk, the log writer made and removed a file in
-        # /var/tmp for every batch).
         "init_command": (
-            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
-            "PRAGMA temp_store=MEMORY"
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000"
         ),
     }
     if TESTING:

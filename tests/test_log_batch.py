@@ -78,8 +78,9 @@ def test_unchanged_requests_take_five_statements_whatever_the_batch(queued, sett
 
     # The visitors' locks, the User-Agents, the visitors, the tallies (the
     # test's own transaction adds a savepoint around them); the requests are
-    # a fifth, which Django's query log does not see (a COPY on PostgreSQL,
-    # on sqlite3's own connection on SQLite): they are counted below.
+    # a fifth statement, which Django's query log does not see (a COPY on
+    # PostgreSQL, on sqlite3's own connection on SQLite): their rows are
+    # counted below.
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == 4, [sql[:60] for sql in statements]
     assert Request.objects.count() == 3 * (2 + each)

@@ -36,6 +36,14 @@ def test_the_log_writes_times_as_djangos_own_adapter_does(at):
     adapt = datetime_adapter(connection)
 
     assert adapt(at) == connection.ops.adapt_datetimefield_value(at)
+    if connection.vendor == "sqlite":
+        assert adapt is not connection.ops.adapt_datetimefield_value, "its own, quicker"
+
+
+def test_without_time_zones_the_log_uses_djangos_adapter(settings):
+    settings.USE_TZ = False  # Django's own receiver drops the connection's time zone
+
+    assert datetime_adapter(connection) == connection.ops.adapt_datetimefield_value
 
 
 def test_aware_and_missing_datetimes_pass_through():

@@ -251,3 +251,29 @@ def test_a_response_that_sets_cookies_is_written_before_it_goes(background, clie
     assert JarCookie.objects.filter(name="flavor", issued_value="chip").exists()
     assert Request.objects.filter(visitor=visitor_of(client)).count() == 2
     assert [e.visit.path for e in queued] == ["/api/cookies"]
+
+
+def test_only_the_writers_sqlite_connection_keeps_scratch_storage_in_memory(
+    background, client, monkeypatch
+):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's setting")
+    seen = []
+    record_batch = log_batch.record_batch
+
+    def recording(entries):
+        with connection.cursor() as cursor:  # the writer thread's own connection
+            cursor.execute("PRAGMA temp_store")
+            seen.append(cursor.fetchone()[0])
+        record_batch(entries)
+
+    client.get("/api/cookies")  # sets the visitor id: written before it goes
+    monkeypatch.setattr(log_batch, "record_batch", recording)
+    client.get("/api/cookies")  # queued for the writer
+    background.flush()
+    with connection.cursor() as cursor:  # this thread's
+        cursor.execute("PRAGMA temp_store")
+        here = cursor.fetchone()[0]
+
+    assert seen == [2], "MEMORY"
+    assert here == 0, "SQLite's default, a file: a sort of the whole log stays out of memory"

@@ -94,7 +94,7 @@ def test_allowed_hosts_is_a_comma_separated_list():
     assert result.stdout.strip() == "['a.example', 'b.example']"
 
 
-def test_sqlite_runs_in_wal_mode_with_immediate_transactions_and_memory_temp_store(tmp_path):
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path):
     result = run_python(
         "import django; django.setup(); "
         "from django.db import connection; c = connection.cursor(); "
@@ -108,8 +108,9 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions_and_memory_temp_sto
     )
 
     assert result.returncode == 0, result.stderr
-    # temp_store 2: MEMORY, no temporary file for a statement's scratch tables.
-    assert result.stdout.split() == ["wal", "20000", "2", "IMMEDIATE"]
+    # temp_store 0, SQLite's default: only the log writer keeps its scratch
+    # storage in memory (tests/test_sqlite_turns.py).
+    assert result.stdout.split() == ["wal", "20000", "0", "IMMEDIATE"]
 
 
 CONCURRENT_WRITERS = """
