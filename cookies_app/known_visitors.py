@@ -9,40 +9,9 @@ forgets it (forget-me); its next request then reads again and, the row being
 gone, gets a new id.
 """
 
-import threading
-from collections import OrderedDict
+from .lru import LRU
 
 # Keys are 32 characters: 16,384 browsers are a few MB.
 SIZE = 16_384
 
-
-class KnownVisitors:
-    def __init__(self, size):
-        self.size = size
-        self.ids = OrderedDict()  # key -> visitor id, the least recently seen first
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            found = self.ids.get(key)
-            if found is not None:
-                self.ids.move_to_end(key)
-            return found
-
-    def add(self, key, visitor_id):
-        with self.lock:
-            self.ids[key] = visitor_id
-            self.ids.move_to_end(key)
-            while len(self.ids) > self.size:
-                self.ids.popitem(last=False)
-
-    def discard(self, key):
-        with self.lock:
-            self.ids.pop(key, None)
-
-    def clear(self):
-        with self.lock:
-            self.ids.clear()
-
-
-KNOWN = KnownVisitors(SIZE)
+KNOWN = LRU(SIZE)  # key -> visitor id

@@ -82,7 +82,7 @@ def record_batch(entries):
                 # Forgotten meanwhile (its id maybe another's now, as SQLite
                 # reuses one after a rolled-back insert): nothing to log
                 # against, and the browser's next request here reads again.
-                KNOWN.discard(group[0].visit.key)
+                KNOWN.pop(group[0].visit.key)
                 continue
             if _all_unchanged(state, group):
                 unchanged.append((state, group))

@@ -20,10 +20,10 @@ so nothing else on the page (cookie text included) can contain them.
 """
 
 import hashlib
-import threading
-from collections import OrderedDict
 
 from django.conf import settings
+
+from .lru import LRU
 
 
 def page_key(visit):
@@ -45,52 +45,39 @@ def with_jar_read(key, visit):
 
 class PageCache:
     """
-    Rendered pages, the least recently used dropped first, within a budget of
-    characters (``budget``: the setting's KB times 1024, a character of the
-    page's mostly ASCII a byte); a page over a quarter of it is never kept.
+    Rendered pages within a budget of characters (``budget``: the setting's
+    KB times 1024, a character of the page's mostly ASCII a byte), the least
+    recently used dropped first; a page over a quarter of it is never kept.
     """
 
     def __init__(self, budget):
         self.budget = budget
-        self.size = 0
-        self.pages = OrderedDict()  # key -> (html, secrets, until)
-        self.lock = threading.Lock()  # a threaded server (runserver) shares it
+        self.pages = LRU(budget, weigh=lambda page: len(page[0]))  # key -> (html, secrets, until)
+
+    @property
+    def size(self):
+        return self.pages.weight
 
     def get(self, key, now, secrets):
         """The page for ``key`` with ``secrets`` in place of its own, or None."""
-        with self.lock:
-            found = self.pages.get(key)
-            if found is None:
-                return None
-            html, old, until = found
-            if until is not None and now >= until:
-                self._drop(key)
-                return None
-            self.pages.move_to_end(key)
+        found = self.pages.get(key)
+        if found is None:
+            return None
+        html, old, until = found
+        if until is not None and now >= until:
+            self.pages.pop(key)
+            return None
         for before, after in zip(old, secrets, strict=True):
             html = html.replace(before, after)
         return html
 
     def put(self, key, html, secrets, until):
         """Keep ``html``, rendered with ``secrets``, for ``key`` until ``until`` (None: ever)."""
-        if len(html) > self.budget // 4:
-            return
-        with self.lock:
-            self._drop(key)
-            self.pages[key] = (html, tuple(secrets), until)
-            self.size += len(html)
-            while self.size > self.budget:
-                self._drop(next(iter(self.pages)))
+        if len(html) <= self.budget // 4:
+            self.pages.put(key, (html, tuple(secrets), until))
 
     def clear(self):
-        with self.lock:
-            self.pages.clear()
-            self.size = 0
-
-    def _drop(self, key):
-        found = self.pages.pop(key, None)
-        if found is not None:
-            self.size -= len(found[0])
+        self.pages.clear()
 
 
 PAGES = PageCache(settings.COOKIE_LAB_PAGE_CACHE_KB * 1024)

@@ -124,7 +124,7 @@ def forget(visitor: Visitor):
 
 
 def _forgotten(visitor):
-    KNOWN.discard(visitor.key)
+    KNOWN.pop(visitor.key)
     VERSIONS.gone(visitor.pk)
 
 

@@ -79,7 +79,7 @@ class Visit:
             found = _find_visitor(self.key)
             self.row = found if found is not None and found.id == self.visitor_id else None
             if self.row is None:
-                KNOWN.discard(self.key)  # gone: the browser's next request gets a new id
+                KNOWN.pop(self.key)  # gone: the browser's next request gets a new id
         return self.row
 
     def jar_state(self):
@@ -96,7 +96,7 @@ class Visit:
             if version is not None:
                 return (self.visitor_id, self.key, version)
             self.row = None
-            KNOWN.discard(self.key)  # gone: the browser's next request gets a new id
+            KNOWN.pop(self.key)  # gone: the browser's next request gets a new id
             return None
         visitor = self.visitor
         return None if visitor is None else (visitor.id, visitor.key, visitor.jar_version)
@@ -179,7 +179,7 @@ def build(request, log=True, count=True):
             # Forgotten meanwhile: this request is not logged.
             visitor, visitor_id, seq = None, None, 0
     if log and visitor is not None and visitor is not UNREAD:
-        KNOWN.add(key, visitor_id)
+        KNOWN.put(key, visitor_id)
     received = request.COOKIES
     # Each read once: get_host() validates the host every call.
     host = request.get_host()

@@ -8,7 +8,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cookies_app.jar_versions import VERSIONS
-from cookies_app.known_visitors import KnownVisitors
 from cookies_app.models import JarCookie, Visitor
 
 from .test_jar_versions import wait_until
@@ -136,15 +135,3 @@ def test_a_cookie_setting_answer_to_a_forgotten_browser_renews_its_id(background
     again = client.get("/api/cookies")
 
     assert again.cookies["cookielab_visitor"].value != old
-
-
-def test_the_cache_keeps_the_most_recently_seen_within_its_size():
-    known = KnownVisitors(size=2)
-    known.add("a" * 32, 1)
-    known.add("b" * 32, 2)
-    assert known.get("a" * 32) == 1  # a is seen: b is now the oldest
-
-    known.add("c" * 32, 3)
-
-    assert known.get("b" * 32) is None
-    assert (known.get("a" * 32), known.get("c" * 32)) == (1, 3)
