@@ -41,7 +41,8 @@ function show(kind, text) {
   document.querySelector(`[data-status="${kind}"]`).textContent = text;
 }
 
-document.getElementById("run-embedded").addEventListener("click", async (event) => {
+const runEmbedded = document.getElementById("run-embedded");
+runEmbedded.addEventListener("click", async (event) => {
   event.target.disabled = true;
   // First, while the click's user activation lasts: a popup needs it.
   window.open(urls["window-open"], "_blank", "noopener");
@@ -57,3 +58,5 @@ document.getElementById("run-embedded").addEventListener("click", async (event) 
   status.textContent = "Done: now post the form (step 2).";
   status.dataset.done = "true";
 });
+// Ready: until now a click would have done nothing.
+runEmbedded.disabled = false;
