@@ -8,8 +8,8 @@ processes never deadlock). A browser whose queued requests all match the
 fingerprint of its latest logged one, with nothing to judge, issue or roll
 back, changed nothing: its requests become rows of one multi-row INSERT (a
 COPY on PostgreSQL) and its visitor row part of one UPDATE ... FROM for the
-whole batch. Any other browser's requests go
-through the full write path (``cookie_log.record_entry``) one by one, in order.
+whole batch. Any other browser's requests go through the full write path
+(``cookie_log.record_entry``) one by one, in order.
 
 Fewer statements matter twice here: each costs a round trip, and in a server
 process each hands Python's GIL to the request thread and waits to get it back.

@@ -77,9 +77,10 @@ class Visit:
         """
         if self.row is UNREAD:
             found = _find_visitor(self.key)
-            self.row = found if found is not None and found.id == self.visitor_id else None
-            if self.row is None:
-                KNOWN.pop(self.key)  # gone: the browser's next request gets a new id
+            if found is not None and found.id == self.visitor_id:
+                self.row = found
+            else:
+                self._gone()
         return self.row
 
     def jar_state(self):
@@ -95,11 +96,15 @@ class Visit:
                 version = _read_jar_version(self.visitor_id, self.key)
             if version is not None:
                 return (self.visitor_id, self.key, version)
-            self.row = None
-            KNOWN.pop(self.key)  # gone: the browser's next request gets a new id
+            self._gone()
             return None
         visitor = self.visitor
         return None if visitor is None else (visitor.id, visitor.key, visitor.jar_version)
+
+    def _gone(self):
+        """The row is gone: no row here, and the browser's next request gets a new id."""
+        self.row = None
+        KNOWN.pop(self.key)
 
     @cached_property
     def jar(self):
